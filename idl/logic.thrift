@@ -3,6 +3,18 @@
 include "common.thrift"
 namespace go logic
 
+// Authenticate checks a user's password (POST /v1/login on the edge); the edge then signs the
+// token itself, so logic never holds the signing key.
+struct AuthenticateRequest {
+    1: string user_id,
+    2: string password,
+}
+struct AuthenticateResponse {
+    1: string user_id,
+    2: string kind,          // "merchant" | "customer"
+    3: string display_name,
+}
+
 struct ConnectRequest {
     1: string user_id,
     2: string device_id,
@@ -120,6 +132,7 @@ struct PresenceResponse {
 }
 
 service LogicService {
+    AuthenticateResponse Authenticate(1: AuthenticateRequest req) throws (1: common.IMError err),
     ConnectResponse Connect(1: ConnectRequest req) throws (1: common.IMError err),
     DisconnectResponse Disconnect(1: DisconnectRequest req) throws (1: common.IMError err),
     RenewResponse Renew(1: RenewRequest req) throws (1: common.IMError err),

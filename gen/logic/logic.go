@@ -8,6 +8,91 @@ import (
 	"github.com/bangbang-im/bangbang/gen/common"
 )
 
+type AuthenticateRequest struct {
+	UserId   string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	Password string `thrift:"password,2" frugal:"2,default,string" json:"password"`
+}
+
+func NewAuthenticateRequest() *AuthenticateRequest {
+	return &AuthenticateRequest{}
+}
+
+func (p *AuthenticateRequest) InitDefault() {
+}
+
+func (p *AuthenticateRequest) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *AuthenticateRequest) GetPassword() (v string) {
+	return p.Password
+}
+func (p *AuthenticateRequest) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *AuthenticateRequest) SetPassword(val string) {
+	p.Password = val
+}
+
+func (p *AuthenticateRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuthenticateRequest(%+v)", *p)
+}
+
+var fieldIDToName_AuthenticateRequest = map[int16]string{
+	1: "user_id",
+	2: "password",
+}
+
+type AuthenticateResponse struct {
+	UserId      string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	Kind        string `thrift:"kind,2" frugal:"2,default,string" json:"kind"`
+	DisplayName string `thrift:"display_name,3" frugal:"3,default,string" json:"display_name"`
+}
+
+func NewAuthenticateResponse() *AuthenticateResponse {
+	return &AuthenticateResponse{}
+}
+
+func (p *AuthenticateResponse) InitDefault() {
+}
+
+func (p *AuthenticateResponse) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *AuthenticateResponse) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *AuthenticateResponse) GetDisplayName() (v string) {
+	return p.DisplayName
+}
+func (p *AuthenticateResponse) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *AuthenticateResponse) SetKind(val string) {
+	p.Kind = val
+}
+func (p *AuthenticateResponse) SetDisplayName(val string) {
+	p.DisplayName = val
+}
+
+func (p *AuthenticateResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("AuthenticateResponse(%+v)", *p)
+}
+
+var fieldIDToName_AuthenticateResponse = map[int16]string{
+	1: "user_id",
+	2: "kind",
+	3: "display_name",
+}
+
 type ConnectRequest struct {
 	UserId   string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
 	DeviceId string `thrift:"device_id,2" frugal:"2,default,string" json:"device_id"`
@@ -995,6 +1080,8 @@ var fieldIDToName_PresenceResponse = map[int16]string{
 }
 
 type LogicService interface {
+	Authenticate(ctx context.Context, req *AuthenticateRequest) (r *AuthenticateResponse, err error)
+
 	Connect(ctx context.Context, req *ConnectRequest) (r *ConnectResponse, err error)
 
 	Disconnect(ctx context.Context, req *DisconnectRequest) (r *DisconnectResponse, err error)
@@ -1012,6 +1099,100 @@ type LogicService interface {
 	PushToUsers(ctx context.Context, req *PushRequest) (r *PushResponse, err error)
 
 	Presence(ctx context.Context, req *PresenceRequest) (r *PresenceResponse, err error)
+}
+
+type LogicServiceAuthenticateArgs struct {
+	Req *AuthenticateRequest `thrift:"req,1" frugal:"1,default,AuthenticateRequest" json:"req"`
+}
+
+func NewLogicServiceAuthenticateArgs() *LogicServiceAuthenticateArgs {
+	return &LogicServiceAuthenticateArgs{}
+}
+
+func (p *LogicServiceAuthenticateArgs) InitDefault() {
+}
+
+var LogicServiceAuthenticateArgs_Req_DEFAULT *AuthenticateRequest
+
+func (p *LogicServiceAuthenticateArgs) GetReq() (v *AuthenticateRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceAuthenticateArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceAuthenticateArgs) SetReq(val *AuthenticateRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceAuthenticateArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceAuthenticateArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceAuthenticateArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceAuthenticateArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceAuthenticateResult struct {
+	Success *AuthenticateResponse `thrift:"success,0,optional" frugal:"0,optional,AuthenticateResponse" json:"success,omitempty"`
+	Err     *common.IMError       `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceAuthenticateResult() *LogicServiceAuthenticateResult {
+	return &LogicServiceAuthenticateResult{}
+}
+
+func (p *LogicServiceAuthenticateResult) InitDefault() {
+}
+
+var LogicServiceAuthenticateResult_Success_DEFAULT *AuthenticateResponse
+
+func (p *LogicServiceAuthenticateResult) GetSuccess() (v *AuthenticateResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceAuthenticateResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceAuthenticateResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceAuthenticateResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceAuthenticateResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceAuthenticateResult) SetSuccess(x interface{}) {
+	p.Success = x.(*AuthenticateResponse)
+}
+func (p *LogicServiceAuthenticateResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceAuthenticateResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceAuthenticateResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceAuthenticateResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceAuthenticateResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceAuthenticateResult = map[int16]string{
+	0: "success",
+	1: "err",
 }
 
 type LogicServiceConnectArgs struct {

@@ -11,6 +11,7 @@ import (
 
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.
 type Client interface {
+	Authenticate(ctx context.Context, req *logic.AuthenticateRequest, callOptions ...callopt.Option) (r *logic.AuthenticateResponse, err error)
 	Connect(ctx context.Context, req *logic.ConnectRequest, callOptions ...callopt.Option) (r *logic.ConnectResponse, err error)
 	Disconnect(ctx context.Context, req *logic.DisconnectRequest, callOptions ...callopt.Option) (r *logic.DisconnectResponse, err error)
 	Renew(ctx context.Context, req *logic.RenewRequest, callOptions ...callopt.Option) (r *logic.RenewResponse, err error)
@@ -49,6 +50,11 @@ func MustNewClient(destService string, opts ...client.Option) Client {
 
 type kLogicServiceClient struct {
 	*kClient
+}
+
+func (p *kLogicServiceClient) Authenticate(ctx context.Context, req *logic.AuthenticateRequest, callOptions ...callopt.Option) (r *logic.AuthenticateResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.Authenticate(ctx, req)
 }
 
 func (p *kLogicServiceClient) Connect(ctx context.Context, req *logic.ConnectRequest, callOptions ...callopt.Option) (r *logic.ConnectResponse, err error) {

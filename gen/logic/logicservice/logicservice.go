@@ -14,6 +14,13 @@ import (
 var errInvalidMessageType = errors.New("invalid message type for service method handler")
 
 var serviceMethods = map[string]kitex.MethodInfo{
+	"Authenticate": kitex.NewMethodInfo(
+		authenticateHandler,
+		newLogicServiceAuthenticateArgs,
+		newLogicServiceAuthenticateResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"Connect": kitex.NewMethodInfo(
 		connectHandler,
 		newLogicServiceConnectArgs,
@@ -141,6 +148,30 @@ func newServiceInfo(hasStreaming bool, keepStreamingMethods bool, keepNonStreami
 		Extra:           extra,
 	}
 	return svcInfo
+}
+
+func authenticateHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceAuthenticateArgs)
+	realResult := result.(*logic.LogicServiceAuthenticateResult)
+	success, err := handler.(logic.LogicService).Authenticate(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceAuthenticateArgs() interface{} {
+	return logic.NewLogicServiceAuthenticateArgs()
+}
+
+func newLogicServiceAuthenticateResult() interface{} {
+	return logic.NewLogicServiceAuthenticateResult()
 }
 
 func connectHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -367,6 +398,20 @@ func newServiceClient(c client.Client) *kClient {
 	return &kClient{
 		c: c,
 	}
+}
+
+func (p *kClient) Authenticate(ctx context.Context, req *logic.AuthenticateRequest) (r *logic.AuthenticateResponse, err error) {
+	var _args logic.LogicServiceAuthenticateArgs
+	_args.Req = req
+	var _result logic.LogicServiceAuthenticateResult
+	if err = p.c.Call(ctx, "Authenticate", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
 }
 
 func (p *kClient) Connect(ctx context.Context, req *logic.ConnectRequest) (r *logic.ConnectResponse, err error) {
