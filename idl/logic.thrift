@@ -106,7 +106,7 @@ struct PushRequest {
     5: binary body,
     6: string dedup_key,
 }
-struct PushResult {
+struct PushStatus {
     1: string user_id,
     2: string msg_id,
     3: i64 seq,
@@ -115,7 +115,7 @@ struct PushResult {
     6: i32 error_code,        // 0 when stored
 }
 struct PushResponse {
-    1: list<PushResult> results,
+    1: list<PushStatus> results,
 }
 
 struct DeviceRoute {

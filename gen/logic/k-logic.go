@@ -3474,7 +3474,7 @@ func (p *PushRequest) field6Length() int {
 	return l
 }
 
-func (p *PushResult_) FastRead(buf []byte) (int, error) {
+func (p *PushStatus) FastRead(buf []byte) (int, error) {
 
 	var err error
 	var offset int
@@ -3588,12 +3588,12 @@ func (p *PushResult_) FastRead(buf []byte) (int, error) {
 ReadFieldBeginError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d begin error: ", p, fieldId), err)
 ReadFieldError:
-	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PushResult_[fieldId]), err)
+	return offset, thrift.PrependError(fmt.Sprintf("%T read field %d '%s' error: ", p, fieldId, fieldIDToName_PushStatus[fieldId]), err)
 SkipFieldError:
 	return offset, thrift.PrependError(fmt.Sprintf("%T field %d skip type %d error: ", p, fieldId, fieldTypeId), err)
 }
 
-func (p *PushResult_) FastReadField1(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField1(buf []byte) (int, error) {
 	offset := 0
 
 	var _field string
@@ -3607,7 +3607,7 @@ func (p *PushResult_) FastReadField1(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastReadField2(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField2(buf []byte) (int, error) {
 	offset := 0
 
 	var _field string
@@ -3621,7 +3621,7 @@ func (p *PushResult_) FastReadField2(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastReadField3(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField3(buf []byte) (int, error) {
 	offset := 0
 
 	var _field int64
@@ -3635,7 +3635,7 @@ func (p *PushResult_) FastReadField3(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastReadField4(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField4(buf []byte) (int, error) {
 	offset := 0
 
 	var _field bool
@@ -3649,7 +3649,7 @@ func (p *PushResult_) FastReadField4(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastReadField5(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField5(buf []byte) (int, error) {
 	offset := 0
 
 	var _field int32
@@ -3663,7 +3663,7 @@ func (p *PushResult_) FastReadField5(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastReadField6(buf []byte) (int, error) {
+func (p *PushStatus) FastReadField6(buf []byte) (int, error) {
 	offset := 0
 
 	var _field int32
@@ -3677,11 +3677,11 @@ func (p *PushResult_) FastReadField6(buf []byte) (int, error) {
 	return offset, nil
 }
 
-func (p *PushResult_) FastWrite(buf []byte) int {
+func (p *PushStatus) FastWrite(buf []byte) int {
 	return p.FastWriteNocopy(buf, nil)
 }
 
-func (p *PushResult_) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	if p != nil {
 		offset += p.fastWriteField3(buf[offset:], w)
@@ -3695,7 +3695,7 @@ func (p *PushResult_) FastWriteNocopy(buf []byte, w thrift.NocopyWriter) int {
 	return offset
 }
 
-func (p *PushResult_) BLength() int {
+func (p *PushStatus) BLength() int {
 	l := 0
 	if p != nil {
 		l += p.field1Length()
@@ -3709,84 +3709,84 @@ func (p *PushResult_) BLength() int {
 	return l
 }
 
-func (p *PushResult_) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField1(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRING, 1)
 	offset += thrift.Binary.WriteStringNocopy(buf[offset:], w, p.UserId)
 	return offset
 }
 
-func (p *PushResult_) fastWriteField2(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField2(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.STRING, 2)
 	offset += thrift.Binary.WriteStringNocopy(buf[offset:], w, p.MsgId)
 	return offset
 }
 
-func (p *PushResult_) fastWriteField3(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField3(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.I64, 3)
 	offset += thrift.Binary.WriteI64(buf[offset:], p.Seq)
 	return offset
 }
 
-func (p *PushResult_) fastWriteField4(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField4(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.BOOL, 4)
 	offset += thrift.Binary.WriteBool(buf[offset:], p.Duplicate)
 	return offset
 }
 
-func (p *PushResult_) fastWriteField5(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField5(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.I32, 5)
 	offset += thrift.Binary.WriteI32(buf[offset:], p.OnlineDevices)
 	return offset
 }
 
-func (p *PushResult_) fastWriteField6(buf []byte, w thrift.NocopyWriter) int {
+func (p *PushStatus) fastWriteField6(buf []byte, w thrift.NocopyWriter) int {
 	offset := 0
 	offset += thrift.Binary.WriteFieldBegin(buf[offset:], thrift.I32, 6)
 	offset += thrift.Binary.WriteI32(buf[offset:], p.ErrorCode)
 	return offset
 }
 
-func (p *PushResult_) field1Length() int {
+func (p *PushStatus) field1Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.StringLengthNocopy(p.UserId)
 	return l
 }
 
-func (p *PushResult_) field2Length() int {
+func (p *PushStatus) field2Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.StringLengthNocopy(p.MsgId)
 	return l
 }
 
-func (p *PushResult_) field3Length() int {
+func (p *PushStatus) field3Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.I64Length()
 	return l
 }
 
-func (p *PushResult_) field4Length() int {
+func (p *PushStatus) field4Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.BoolLength()
 	return l
 }
 
-func (p *PushResult_) field5Length() int {
+func (p *PushStatus) field5Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.I32Length()
 	return l
 }
 
-func (p *PushResult_) field6Length() int {
+func (p *PushStatus) field6Length() int {
 	l := 0
 	l += thrift.Binary.FieldBeginLength()
 	l += thrift.Binary.I32Length()
@@ -3850,8 +3850,8 @@ func (p *PushResponse) FastReadField1(buf []byte) (int, error) {
 	if err != nil {
 		return offset, err
 	}
-	_field := make([]*PushResult_, 0, size)
-	values := make([]PushResult_, size)
+	_field := make([]*PushStatus, 0, size)
+	values := make([]PushStatus, size)
 	for i := 0; i < size; i++ {
 		_elem := &values[i]
 		_elem.InitDefault()

@@ -862,7 +862,7 @@ var fieldIDToName_PushRequest = map[int16]string{
 	6: "dedup_key",
 }
 
-type PushResult_ struct {
+type PushStatus struct {
 	UserId        string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
 	MsgId         string `thrift:"msg_id,2" frugal:"2,default,string" json:"msg_id"`
 	Seq           int64  `thrift:"seq,3" frugal:"3,default,i64" json:"seq"`
@@ -871,63 +871,63 @@ type PushResult_ struct {
 	ErrorCode     int32  `thrift:"error_code,6" frugal:"6,default,i32" json:"error_code"`
 }
 
-func NewPushResult_() *PushResult_ {
-	return &PushResult_{}
+func NewPushStatus() *PushStatus {
+	return &PushStatus{}
 }
 
-func (p *PushResult_) InitDefault() {
+func (p *PushStatus) InitDefault() {
 }
 
-func (p *PushResult_) GetUserId() (v string) {
+func (p *PushStatus) GetUserId() (v string) {
 	return p.UserId
 }
 
-func (p *PushResult_) GetMsgId() (v string) {
+func (p *PushStatus) GetMsgId() (v string) {
 	return p.MsgId
 }
 
-func (p *PushResult_) GetSeq() (v int64) {
+func (p *PushStatus) GetSeq() (v int64) {
 	return p.Seq
 }
 
-func (p *PushResult_) GetDuplicate() (v bool) {
+func (p *PushStatus) GetDuplicate() (v bool) {
 	return p.Duplicate
 }
 
-func (p *PushResult_) GetOnlineDevices() (v int32) {
+func (p *PushStatus) GetOnlineDevices() (v int32) {
 	return p.OnlineDevices
 }
 
-func (p *PushResult_) GetErrorCode() (v int32) {
+func (p *PushStatus) GetErrorCode() (v int32) {
 	return p.ErrorCode
 }
-func (p *PushResult_) SetUserId(val string) {
+func (p *PushStatus) SetUserId(val string) {
 	p.UserId = val
 }
-func (p *PushResult_) SetMsgId(val string) {
+func (p *PushStatus) SetMsgId(val string) {
 	p.MsgId = val
 }
-func (p *PushResult_) SetSeq(val int64) {
+func (p *PushStatus) SetSeq(val int64) {
 	p.Seq = val
 }
-func (p *PushResult_) SetDuplicate(val bool) {
+func (p *PushStatus) SetDuplicate(val bool) {
 	p.Duplicate = val
 }
-func (p *PushResult_) SetOnlineDevices(val int32) {
+func (p *PushStatus) SetOnlineDevices(val int32) {
 	p.OnlineDevices = val
 }
-func (p *PushResult_) SetErrorCode(val int32) {
+func (p *PushStatus) SetErrorCode(val int32) {
 	p.ErrorCode = val
 }
 
-func (p *PushResult_) String() string {
+func (p *PushStatus) String() string {
 	if p == nil {
 		return "<nil>"
 	}
-	return fmt.Sprintf("PushResult_(%+v)", *p)
+	return fmt.Sprintf("PushStatus(%+v)", *p)
 }
 
-var fieldIDToName_PushResult_ = map[int16]string{
+var fieldIDToName_PushStatus = map[int16]string{
 	1: "user_id",
 	2: "msg_id",
 	3: "seq",
@@ -937,7 +937,7 @@ var fieldIDToName_PushResult_ = map[int16]string{
 }
 
 type PushResponse struct {
-	Results []*PushResult_ `thrift:"results,1" frugal:"1,default,list<PushResult_>" json:"results"`
+	Results []*PushStatus `thrift:"results,1" frugal:"1,default,list<PushStatus>" json:"results"`
 }
 
 func NewPushResponse() *PushResponse {
@@ -947,10 +947,10 @@ func NewPushResponse() *PushResponse {
 func (p *PushResponse) InitDefault() {
 }
 
-func (p *PushResponse) GetResults() (v []*PushResult_) {
+func (p *PushResponse) GetResults() (v []*PushStatus) {
 	return p.Results
 }
-func (p *PushResponse) SetResults(val []*PushResult_) {
+func (p *PushResponse) SetResults(val []*PushStatus) {
 	p.Results = val
 }
 
