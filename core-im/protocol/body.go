@@ -44,6 +44,13 @@ func DecodeBody(data []byte, b Body) (err error) {
 			err = errorf(codeBadRequest, "malformed body: %v", r)
 		}
 	}()
+	// The generated list readers preallocate the declared element count before reading any
+	// element, so a 9-byte body declaring 2^31 messages would abort the process with an
+	// unrecoverable out-of-memory error. Skip walks the same encoding without allocating and
+	// fails unless every declared element is present, bounding each container by len(data).
+	if _, err := thrift.Binary.Skip(data, thrift.STRUCT); err != nil {
+		return errorf(codeBadRequest, "malformed body: %v", err)
+	}
 	n, err := b.FastRead(data)
 	if err != nil {
 		return errorf(codeBadRequest, "malformed body: %v", err)

@@ -8,5 +8,7 @@
 //
 // Concurrency: Encode* functions and Parse are pure. A Reader belongs to one goroutine.
 //
-// It imports only gen/ and the standard library; never gateway, logic or store.
+// It imports only gen/, the Thrift codec those generated types use
+// (github.com/cloudwego/gopkg/protocol/thrift) and the standard library; never gateway,
+// logic or store.
 package protocol
