@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgStore is the PostgreSQL Store. Several processes may share its database:
+// every sequence is assigned by the database inside the writing transaction.
+type pgStore struct {
+	pool   *pgxpool.Pool
+	com    *committer
+	closed atomic.Bool
+}
+
+// OpenPostgres connects to url (a libpq URL or key=value string; a
+// search_path parameter selects the schema), applies pending migrations and
+// starts the committer.
+func OpenPostgres(ctx context.Context, url string, opt Options) (Store, error) {
+	opt = opt.withDefaults()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: parse url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := migratePostgres(ctx, pool, opt.Logger); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &pgStore{pool: pool}
+	s.com = newCommitter(pgWriter{pool: pool}, opt)
+	return s, nil
+}
+
+func (s *pgStore) Append(ctx context.Context, m NewMessage) (Appended, error) {
+	if s.closed.Load() {
+		return Appended{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Appended{}, fmt.Errorf("append: %w", err)
+	}
+	m, id, err := prepareMessage(m)
+	if err != nil {
+		return Appended{}, err
+	}
+	return s.com.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1)})
+}
+
+const pgSyncSQL = `
+SELECT i.seq, m.id::text, m.conv_id, m.conv_seq, m.sender, m.recipient, m.client_msg_id,
+       m.kind, m.content_type, m.body, m.sent_at
+FROM inbox i JOIN messages m ON m.id = i.msg_id
+WHERE i.user_id = $1 AND i.seq > $2
+ORDER BY i.seq
+LIMIT $3`
+
+func (s *pgStore) Sync(ctx context.Context, userID string, after int64, limit int) ([]InboxMessage, bool, error) {
+	if s.closed.Load() {
+		return nil, false, ErrClosed
+	}
+	limit, err := checkSync(userID, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	// One row more than asked tells whether more remain.
+	rows, err := s.pool.Query(ctx, pgSyncSQL, userID, after, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("sync %s: %w", userID, err)
+	}
+	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (InboxMessage, error) {
+		var im InboxMessage
+		err := row.Scan(&im.Seq, &im.Message.ID, &im.Message.ConvID, &im.Message.ConvSeq,
+			&im.Message.From, &im.Message.To, &im.Message.ClientMsgID, &im.Message.Kind,
+			&im.Message.ContentType, &im.Message.Body, &im.Message.SentAt)
+		im.Message.SentAt = im.Message.SentAt.UTC()
+		return im, err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("sync %s: %w", userID, err)
+	}
+	if len(msgs) > limit {
+		return msgs[:limit], true, nil
+	}
+	return msgs, false, nil
+}
+
+func (s *pgStore) MaxSeq(ctx context.Context, userID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkID("userID", userID); err != nil {
+		return 0, err
+	}
+	return s.queryZero(ctx, "max seq", `SELECT last_seq FROM user_seqs WHERE user_id = $1`, userID)
+}
+
+func (s *pgStore) AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
+		return 0, err
+	}
+	return s.queryZero(ctx, "ack delivered", `
+INSERT INTO delivery_acks AS a (user_id, device_id, seq) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, device_id) DO UPDATE SET seq = GREATEST(a.seq, EXCLUDED.seq)
+RETURNING seq`, userID, deviceID, seq)
+}
+
+func (s *pgStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "deviceID", deviceID, 0); err != nil {
+		return 0, err
+	}
+	return s.queryZero(ctx, "delivered seq",
+		`SELECT seq FROM delivery_acks WHERE user_id = $1 AND device_id = $2`, userID, deviceID)
+}
+
+func (s *pgStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
+		return 0, err
+	}
+	return s.queryZero(ctx, "mark read", `
+INSERT INTO read_marks AS r (user_id, conv_id, seq) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = GREATEST(r.seq, EXCLUDED.seq)
+RETURNING seq`, userID, convID, seq)
+}
+
+func (s *pgStore) ReadSeq(ctx context.Context, userID, convID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "convID", convID, 0); err != nil {
+		return 0, err
+	}
+	return s.queryZero(ctx, "read seq",
+		`SELECT seq FROM read_marks WHERE user_id = $1 AND conv_id = $2`, userID, convID)
+}
+
+// queryZero runs a query returning one int64, or 0 when it returns no row.
+func (s *pgStore) queryZero(ctx context.Context, what, sql string, args ...any) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
+func (s *pgStore) PutUser(ctx context.Context, u User) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	u, err := prepareUser(u)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `
+INSERT INTO users (id, kind, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, display_name = EXCLUDED.display_name,
+    password_hash = EXCLUDED.password_hash, created_at = EXCLUDED.created_at`,
+		u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *pgStore) PutUserIfAbsent(ctx context.Context, u User) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	u, err := prepareUser(u)
+	if err != nil {
+		return false, err
+	}
+	tag, err := s.pool.Exec(ctx, `
+INSERT INTO users (id, kind, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO NOTHING`,
+		u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt)
+	if err != nil {
+		return false, fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (s *pgStore) GetUser(ctx context.Context, id string) (User, error) {
+	if s.closed.Load() {
+		return User{}, ErrClosed
+	}
+	if err := checkID("id", id); err != nil {
+		return User{}, err
+	}
+	u := User{ID: id}
+	var created time.Time
+	err := s.pool.QueryRow(ctx,
+		`SELECT kind, display_name, password_hash, created_at FROM users WHERE id = $1`, id,
+	).Scan(&u.Kind, &u.DisplayName, &u.PasswordHash, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, fmt.Errorf("get user %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	u.CreatedAt = created.UTC()
+	return u, nil
+}
+
+func (s *pgStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.com.close()
+	s.pool.Close()
+	return nil
+}
+
+func (s *pgStore) queueStats() (pending, inflight int) { return s.com.queueStats() }

@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	// Registers the "sqlite" database/sql driver (pure Go, no cgo).
+	_ "modernc.org/sqlite"
+)
+
+// sqliteStore is the embedded Store: one process owns the file. Writes go
+// through one connection (SQLite has one writer anyway; a single connection
+// turns lock contention into an orderly queue), reads through a pool that WAL
+// mode lets run beside the writer.
+type sqliteStore struct {
+	path   string
+	write  *sql.DB
+	read   *sql.DB
+	com    *committer
+	closed atomic.Bool
+}
+
+// sqliteBusyTimeout is how long a connection waits for a lock held elsewhere
+// (another process opening the file, a backup) before failing.
+const sqliteBusyTimeout = 10 * time.Second
+
+// OpenSQLite opens (creating if needed) the database file at path, applies
+// pending migrations and starts the committer.
+//
+// The file runs in WAL mode with synchronous=FULL: Append promises a message
+// is durable when it returns, and NORMAL would let a power loss drop the last
+// commits. Group commit pays the one fsync per batch that FULL adds.
+// temp_store=MEMORY keeps statement journals of the batch upserts off disk.
+func OpenSQLite(ctx context.Context, path string, opt Options) (Store, error) {
+	opt = opt.withDefaults()
+	// The driver reads parameters after the first '?', and ":memory:" would
+	// give each connection its own database.
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil, invalid("path", "must be a plain file path")
+	}
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", sqliteBusyTimeout.Milliseconds())
+	write, err := sql.Open("sqlite", path+"?"+busy+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	// The writer connection is kept open for the store's life.
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+	if err := migrateSQLite(ctx, write, opt.Logger); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", path+"?"+busy+"&_pragma=query_only(1)")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	s := &sqliteStore{path: path, write: write, read: read}
+	s.com = newCommitter(sqliteWriter{db: write}, opt)
+	return s, nil
+}
+
+func (s *sqliteStore) Append(ctx context.Context, m NewMessage) (Appended, error) {
+	if s.closed.Load() {
+		return Appended{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Appended{}, fmt.Errorf("append: %w", err)
+	}
+	m, id, err := prepareMessage(m)
+	if err != nil {
+		return Appended{}, err
+	}
+	return s.com.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1)})
+}
+
+const sqliteSyncSQL = `
+SELECT i.seq, m.id, m.conv_id, m.conv_seq, m.sender, m.recipient, m.client_msg_id,
+       m.kind, m.content_type, m.body, m.sent_at
+FROM inbox i JOIN messages m ON m.id = i.msg_id
+WHERE i.user_id = ? AND i.seq > ?
+ORDER BY i.seq
+LIMIT ?`
+
+func (s *sqliteStore) Sync(ctx context.Context, userID string, after int64, limit int) ([]InboxMessage, bool, error) {
+	if s.closed.Load() {
+		return nil, false, ErrClosed
+	}
+	limit, err := checkSync(userID, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	// One row more than asked tells whether more remain.
+	rows, err := s.read.QueryContext(ctx, sqliteSyncSQL, userID, after, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("sync %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var msgs []InboxMessage
+	for rows.Next() {
+		var im InboxMessage
+		var sentMS int64
+		if err := rows.Scan(&im.Seq, &im.Message.ID, &im.Message.ConvID, &im.Message.ConvSeq,
+			&im.Message.From, &im.Message.To, &im.Message.ClientMsgID, &im.Message.Kind,
+			&im.Message.ContentType, &im.Message.Body, &sentMS); err != nil {
+			return nil, false, fmt.Errorf("sync %s: %w", userID, err)
+		}
+		im.Message.SentAt = time.UnixMilli(sentMS).UTC()
+		msgs = append(msgs, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("sync %s: %w", userID, err)
+	}
+	if len(msgs) > limit {
+		return msgs[:limit], true, nil
+	}
+	return msgs, false, nil
+}
+
+func (s *sqliteStore) MaxSeq(ctx context.Context, userID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkID("userID", userID); err != nil {
+		return 0, err
+	}
+	return queryZero(ctx, s.read, "max seq", `SELECT last_seq FROM user_seqs WHERE user_id = ?`, userID)
+}
+
+func (s *sqliteStore) AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
+		return 0, err
+	}
+	return queryZero(ctx, s.write, "ack delivered", `
+INSERT INTO delivery_acks (user_id, device_id, seq) VALUES (?, ?, ?)
+ON CONFLICT (user_id, device_id) DO UPDATE SET seq = max(seq, excluded.seq)
+RETURNING seq`, userID, deviceID, seq)
+}
+
+func (s *sqliteStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "deviceID", deviceID, 0); err != nil {
+		return 0, err
+	}
+	return queryZero(ctx, s.read, "delivered seq",
+		`SELECT seq FROM delivery_acks WHERE user_id = ? AND device_id = ?`, userID, deviceID)
+}
+
+func (s *sqliteStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
+		return 0, err
+	}
+	return queryZero(ctx, s.write, "mark read", `
+INSERT INTO read_marks (user_id, conv_id, seq) VALUES (?, ?, ?)
+ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)
+RETURNING seq`, userID, convID, seq)
+}
+
+func (s *sqliteStore) ReadSeq(ctx context.Context, userID, convID string) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := checkMark("userID", userID, "convID", convID, 0); err != nil {
+		return 0, err
+	}
+	return queryZero(ctx, s.read, "read seq",
+		`SELECT seq FROM read_marks WHERE user_id = ? AND conv_id = ?`, userID, convID)
+}
+
+// queryZero runs a query returning one int64, or 0 when it returns no row.
+func queryZero(ctx context.Context, db *sql.DB, what, query string, args ...any) (int64, error) {
+	var v int64
+	err := db.QueryRowContext(ctx, query, args...).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
+func (s *sqliteStore) PutUser(ctx context.Context, u User) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	u, err := prepareUser(u)
+	if err != nil {
+		return err
+	}
+	_, err = s.write.ExecContext(ctx, `
+INSERT INTO users (id, kind, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, display_name = excluded.display_name,
+    password_hash = excluded.password_hash, created_at = excluded.created_at`,
+		u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *sqliteStore) PutUserIfAbsent(ctx context.Context, u User) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	u, err := prepareUser(u)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.write.ExecContext(ctx, `
+INSERT INTO users (id, kind, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING`,
+		u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	return n == 1, nil
+}
+
+func (s *sqliteStore) GetUser(ctx context.Context, id string) (User, error) {
+	if s.closed.Load() {
+		return User{}, ErrClosed
+	}
+	if err := checkID("id", id); err != nil {
+		return User{}, err
+	}
+	u := User{ID: id}
+	var createdMS int64
+	err := s.read.QueryRowContext(ctx,
+		`SELECT kind, display_name, password_hash, created_at FROM users WHERE id = ?`, id,
+	).Scan(&u.Kind, &u.DisplayName, &u.PasswordHash, &createdMS)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("get user %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	u.CreatedAt = time.UnixMilli(createdMS).UTC()
+	return u, nil
+}
+
+func (s *sqliteStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.com.close()
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+func (s *sqliteStore) queueStats() (pending, inflight int) { return s.com.queueStats() }
