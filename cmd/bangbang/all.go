@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/bangbang-im/bangbang/core-im/gateway"
+	"github.com/bangbang-im/bangbang/core-im/logic"
+	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	"github.com/bangbang-im/bangbang/marketing/edge"
+)
+
+// runAll runs every component in one process, wired directly through the same interfaces
+// the separate processes reach over Kitex.
+func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := defaults()
+	f := newFlagSet("all", stderr)
+	f.common(&c)
+	f.stores(&c)
+	f.gatewayFlags(&c)
+	f.edgeFlags(&c)
+	f.boolean(&c.Demo, "demo", "seed demo merchants, customers and an admin key")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	lc := &lifecycle{log: log}
+	err = startAll(ctx, &c, lc, stdout)
+	if err == nil {
+		log.Info("bangbang all: ready", "im_tcp", dialable(c.TCPAddr, c.PublicHost), "edge", dialable(c.EdgeAddr, c.PublicHost))
+		<-ctx.Done()
+		log.Info("bangbang all: shutting down")
+	}
+	return joinStop(err, lc.shutdown())
+}
+
+func startAll(ctx context.Context, c *config, lc *lifecycle, stdout io.Writer) error {
+	log := lc.log
+	tk, err := tokens(c)
+	if err != nil {
+		return err
+	}
+	st, stName, err := openStore(ctx, c, log.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	lc.add("store", func(context.Context) error { return st.Close() })
+	rt, rtName, err := openRoutes(ctx, c)
+	if err != nil {
+		return err
+	}
+	lc.add("routes", func(context.Context) error { return rt.Close() })
+	log.Info("storage", "messages", stName, "routes", rtName)
+
+	if c.Demo {
+		if err := seedDemo(ctx, st, stdout); err != nil {
+			return err
+		}
+	}
+
+	// The gateway needs logic and logic needs the gateway (to push): logic reaches it
+	// through a resolver filled in once the gateway exists.
+	gws := &lateGateway{}
+	svc := logic.New(logic.Config{}, st, rt, gws, log.With("component", "logic"))
+	lc.add("logic", func(context.Context) error { svc.Close(); return nil })
+
+	gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: "local", IOModel: c.IOModel},
+		svc, tk, log.With("component", "gateway"))
+	if err != nil {
+		return err
+	}
+	gws.set(gw)
+	if err := gw.Start(); err != nil {
+		return fmt.Errorf("start gateway: %w", err)
+	}
+	lc.add("gateway", gw.Shutdown)
+
+	ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
+		IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws"}, svc, tk, log.With("component", "edge"))
+	if err := ed.Start(); err != nil {
+		return err
+	}
+	lc.add("edge", ed.Shutdown)
+	return nil
+}
+
+// lateGateway resolves every node to the in-process gateway, set once it is built.
+type lateGateway struct {
+	mu sync.RWMutex
+	gw gatewaygen.GatewayService
+}
+
+func (l *lateGateway) set(gw gatewaygen.GatewayService) {
+	l.mu.Lock()
+	l.gw = gw
+	l.mu.Unlock()
+}
+
+func (l *lateGateway) Gateway(node string) (gatewaygen.GatewayService, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.gw == nil || node != "local" {
+		return nil, fmt.Errorf("no gateway %q in this process", node)
+	}
+	return l.gw, nil
+}
+
+func joinStop(runErr, stopErr error) error {
+	if runErr != nil {
+		return runErr
+	}
+	return stopErr
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is every setting of every command, with its default. Each command registers the
+// fields it uses as flags; a flag's default comes from its BANGBANG_* variable when set.
+type config struct {
+	DataDir     string        // --data-dir: what the embedded defaults write; default ./data
+	DatabaseURL string        // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
+	RedisAddr   string        // REDIS_ADDR: route table in Redis; "" means in-process
+	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
+	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
+	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
+	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
+	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
+	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
+	PublicHost  string        // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
+	TokenSecret string        // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
+	TokenTTL    time.Duration // --token-ttl: token lifetime; default 24h
+	IOModel     string        // --io: gateway TCP I/O model, netpoll or goroutine; default netpoll
+	Demo        bool          // --demo: seed demo users (all only)
+	LogLevel    string        // --log-level: debug, info, warn, error; default info
+}
+
+func defaults() config {
+	return config{
+		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700",
+		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
+		TokenTTL: 24 * time.Hour, IOModel: "netpoll", LogLevel: "info",
+	}
+}
+
+// flagSet binds the named fields of c. Unknown BANGBANG_* variables are an error, like
+// unknown flags: a typo in a deployment must not silently fall back to a default.
+type flagSet struct {
+	fs    *flag.FlagSet
+	known map[string]bool
+	err   error
+}
+
+func newFlagSet(name string, stderr io.Writer) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flagSet{fs: fs, known: map[string]bool{}}
+}
+
+func envName(flagName string) string {
+	return "BANGBANG_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flagSet) env(name string) (string, bool) {
+	key := envName(name)
+	f.known[key] = true
+	return os.LookupEnv(key)
+}
+
+func (f *flagSet) str(p *string, name, usage string) {
+	if v, ok := f.env(name); ok {
+		*p = v
+	}
+	f.fs.StringVar(p, name, *p, usage+" ("+envName(name)+")")
+}
+
+func (f *flagSet) boolean(p *bool, name, usage string) {
+	if v, ok := f.env(name); ok {
+		*p = v == "1" || strings.EqualFold(v, "true")
+	}
+	f.fs.BoolVar(p, name, *p, usage+" ("+envName(name)+")")
+}
+
+func (f *flagSet) duration(p *time.Duration, name, usage string) {
+	if v, ok := f.env(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil && f.err == nil {
+			f.err = fmt.Errorf("%s: %w", envName(name), err)
+		}
+		*p = d
+	}
+	f.fs.DurationVar(p, name, *p, usage+" ("+envName(name)+")")
+}
+
+// parse parses args and checks the environment for BANGBANG_* names no flag knows.
+func (f *flagSet) parse(args []string) error {
+	if f.err != nil {
+		return f.err
+	}
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", f.fs.Args())
+	}
+	f.known["BANGBANG_ADMIN_KEY"] = true // read by the admin API
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "BANGBANG_") && !strings.HasPrefix(k, "BANGBANG_TEST_") && !f.known[k] {
+			return fmt.Errorf("unknown variable %s for %s", k, f.fs.Name())
+		}
+	}
+	return nil
+}
+
+// Registration helpers shared by the commands.
+func (f *flagSet) common(c *config) {
+	f.str(&c.DataDir, "data-dir", "directory for embedded data and generated secrets")
+	f.str(&c.TokenSecret, "token-secret", "HMAC key for tokens, at least 32 bytes")
+	f.duration(&c.TokenTTL, "token-ttl", "token lifetime")
+	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
+}
+
+func (f *flagSet) stores(c *config) {
+	c.DatabaseURL = os.Getenv("DATABASE_URL")
+	c.RedisAddr = os.Getenv("REDIS_ADDR")
+	f.str(&c.DatabaseURL, "database-url", "PostgreSQL URL (also DATABASE_URL); empty: SQLite under --data-dir")
+	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
+}
+
+func (f *flagSet) gatewayFlags(c *config) {
+	f.str(&c.TCPAddr, "tcp-addr", "IM TCP listen address")
+	f.str(&c.WSAddr, "ws-addr", "IM WebSocket listen address (path /ws)")
+	f.str(&c.IOModel, "io", "gateway TCP I/O model: netpoll or goroutine")
+}
+
+func (f *flagSet) edgeFlags(c *config) {
+	f.str(&c.EdgeAddr, "edge-addr", "merchant HTTP API listen address")
+	f.str(&c.PublicHost, "public-host", "host clients are told to connect to")
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/client"
+)
+
+// imFlags are what every `im` subcommand needs to reach the system as one user.
+type imFlags struct {
+	edge, user, password, token, addr, device string
+}
+
+func (f *flagSet) imFlags(c *imFlags) {
+	c.edge, c.password, c.device = "http://127.0.0.1:8700", "demo", "cli"
+	f.str(&c.edge, "edge", "edge base URL for /v1/login")
+	f.str(&c.user, "user", "user id to log in as")
+	f.str(&c.password, "password", "password")
+	f.str(&c.token, "token", "token from 'im login' (instead of --user/--password)")
+	f.str(&c.addr, "addr", "gateway TCP address (default: the one /v1/login names)")
+	f.str(&c.device, "device", "device id of this client")
+}
+
+type loginResult struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	IM        struct {
+		TCP string `json:"tcp"`
+		WS  string `json:"ws"`
+	} `json:"im"`
+}
+
+func login(ctx context.Context, edge, user, password string) (loginResult, error) {
+	body, _ := json.Marshal(map[string]string{"user_id": user, "password": password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(edge, "/")+"/v1/login", bytes.NewReader(body))
+	if err != nil {
+		return loginResult{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return loginResult{}, fmt.Errorf("login: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return loginResult{}, fmt.Errorf("login: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return loginResult{}, fmt.Errorf("login: %s: %s", resp.Status, strings.TrimSpace(string(raw)))
+	}
+	var lr loginResult
+	if err := json.Unmarshal(raw, &lr); err != nil {
+		return loginResult{}, fmt.Errorf("login: decode: %w", err)
+	}
+	return lr, nil
+}
+
+// connect logs in unless a token was given, then dials the gateway. The token function
+// logs in again when the token expires, so a long `listen` survives expiry.
+func connect(ctx context.Context, f imFlags) (*client.Client, error) {
+	addr, token := f.addr, f.token
+	if token == "" {
+		if f.user == "" {
+			return nil, errors.New("--user (and --password) or --token is required")
+		}
+		lr, err := login(ctx, f.edge, f.user, f.password)
+		if err != nil {
+			return nil, err
+		}
+		token = lr.Token
+		if addr == "" {
+			addr = lr.IM.TCP
+		}
+	}
+	if addr == "" {
+		addr = "127.0.0.1:8800"
+	}
+	first := true
+	return client.Dial(ctx, client.Config{
+		Addr:     addr,
+		DeviceID: f.device,
+		Platform: "cli",
+		Token: func(ctx context.Context) (string, error) {
+			if first || f.user == "" {
+				first = false
+				return token, nil
+			}
+			lr, err := login(ctx, f.edge, f.user, f.password)
+			return lr.Token, err
+		},
+	})
+}
+
+func runIM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: bangbang im login|send|listen|chat [flags]")
+	}
+	var f imFlags
+	fs := newFlagSet("im "+args[0], stderr)
+	fs.imFlags(&f)
+	var to string
+	switch args[0] {
+	case "send", "chat":
+		fs.str(&to, "to", "recipient user id")
+	case "login", "listen":
+	default:
+		return fmt.Errorf("unknown im command %q", args[0])
+	}
+	rest := args[1:]
+	var text string
+	if args[0] == "send" { // the message is the trailing argument
+		if err := fs.fs.Parse(rest); err != nil {
+			return err
+		}
+		text = strings.Join(fs.fs.Args(), " ")
+		rest = nil
+	}
+	if err := fs.parse(rest); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "login":
+		lr, err := login(ctx, f.edge, f.user, f.password)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(lr)
+	case "send":
+		if to == "" || text == "" {
+			return errors.New("usage: bangbang im send --user U --to V message text")
+		}
+		return imSend(ctx, f, to, text, stdout)
+	case "listen":
+		return imListen(ctx, f, stdout)
+	default:
+		if to == "" {
+			return errors.New("usage: bangbang im chat --user U --to V")
+		}
+		return imChat(ctx, f, to, stdin, stdout)
+	}
+}
+
+func imSend(ctx context.Context, f imFlags, to, text string, stdout io.Writer) error {
+	c, err := connect(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := c.Send(ctx, to, "text/plain", []byte(text))
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(res)
+}
+
+type printed struct {
+	Seq     int64  `json:"seq"`
+	Conv    string `json:"conv"`
+	ConvSeq int64  `json:"conv_seq"`
+	From    string `json:"from"`
+	Text    string `json:"text"`
+	SentAt  string `json:"sent_at"`
+}
+
+func printMessage(w io.Writer, m client.Message) {
+	_ = json.NewEncoder(w).Encode(printed{Seq: m.Seq, Conv: m.ConvID, ConvSeq: m.ConvSeq, From: m.From,
+		Text: string(m.Body), SentAt: m.SentAt.UTC().Format(time.RFC3339Nano)})
+}
+
+func imListen(ctx context.Context, f imFlags, stdout io.Writer) error {
+	c, err := connect(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		select {
+		case m, ok := <-c.Messages():
+			if !ok {
+				return errors.New("connection closed for good (kicked?)")
+			}
+			printMessage(stdout, m)
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func imChat(ctx context.Context, f imFlags, to string, stdin io.Reader, stdout io.Writer) error {
+	c, err := connect(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Fprintf(stdout, "chatting with %s as %s; type a line and press enter, Ctrl-D to quit\n", to, c.UserID())
+	lines := make(chan string)
+	go func() { // ends when stdin does; the process exits with it
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case m, ok := <-c.Messages():
+			if !ok {
+				return errors.New("connection closed for good (kicked?)")
+			}
+			if m.From != c.UserID() {
+				fmt.Fprintf(stdout, "[%s] %s: %s\n", m.SentAt.Local().Format("15:04:05"), m.From, m.Body)
+			}
+		case line, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if _, err := c.Send(ctx, to, "text/plain", []byte(line)); err != nil {
+				fmt.Fprintf(stdout, "! not sent: %v\n", err)
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}

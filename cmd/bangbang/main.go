@@ -1,0 +1,66 @@
+// Command bangbang runs the IM and marketing components: each alone (gateway, logic, edge)
+// or all of them in one process (all), plus `im` for people to log in and chat.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `bangbang: IM and marketing for a life-services platform
+
+usage: bangbang <command> [flags]
+
+commands:
+  all       every component in one process (embedded SQLite and in-process route table
+            unless DATABASE_URL / REDIS_ADDR are set); --demo seeds demo users
+  logic     the IM logic layer, serving Kitex on --logic-addr (:8900)
+  gateway   an IM gateway (TCP :8800, WebSocket :8801), calling logic over Kitex and serving
+            pushes on --push-addr (:8901)
+  edge      the merchant HTTP API (:8700): /v1/login, /healthz
+  im        a terminal IM client: im login | im send | im listen | im chat
+
+Run 'bangbang <command> -h' for its flags. Every flag can also be set by a BANGBANG_*
+variable (for example --data-dir by BANGBANG_DATA_DIR).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "bangbang:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "all":
+		return runAll(ctx, rest, stdout, stderr)
+	case "logic":
+		return runLogic(ctx, rest, stderr)
+	case "gateway":
+		return runGateway(ctx, rest, stderr)
+	case "edge":
+		return runEdge(ctx, rest, stderr)
+	case "im":
+		return runIM(ctx, rest, os.Stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

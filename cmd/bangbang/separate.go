@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/transmeta"
+	"github.com/cloudwego/kitex/server"
+	"github.com/cloudwego/kitex/transport"
+
+	"github.com/bangbang-im/bangbang/core-im/gateway"
+	"github.com/bangbang-im/bangbang/core-im/logic"
+	"github.com/bangbang-im/bangbang/gen/gateway/gatewayservice"
+	"github.com/bangbang-im/bangbang/gen/logic/logicservice"
+	"github.com/bangbang-im/bangbang/marketing/edge"
+)
+
+// rpcTimeout bounds one internal call; a send waits for the store's group commit, well
+// under it.
+const rpcTimeout = 5 * time.Second
+
+func kitexClientOptions(target string) []client.Option {
+	return []client.Option{
+		client.WithHostPorts(target),
+		client.WithTransportProtocol(transport.TTHeader), // carries trace context and metadata
+		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+		client.WithRPCTimeout(rpcTimeout),
+		client.WithConnectTimeout(time.Second),
+	}
+}
+
+func newLogicClient(target string) (logic.Remote, error) {
+	c, err := logicservice.NewClient("logic", kitexClientOptions(target)...)
+	if err != nil {
+		return logic.Remote{}, fmt.Errorf("logic client %s: %w", target, err)
+	}
+	return logic.NewRemote(c), nil
+}
+
+// serveKitex runs a Kitex server in the background and returns its stop function; it fails
+// at once if the address cannot be bound.
+func serveKitex(addr string, build func(net.Addr) server.Server) (func(context.Context) error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	tcp := ln.Addr()
+	_ = ln.Close() // Kitex binds itself; checking first gives one clear error per step
+	srv := build(tcp)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run() }()
+	return func(ctx context.Context) error {
+		err := srv.Stop()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return err
+	}, nil
+}
+
+func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
+	c := defaults()
+	f := newFlagSet("logic", stderr)
+	f.common(&c)
+	f.stores(&c)
+	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address")
+	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	lc := &lifecycle{log: log}
+	err = func() error {
+		st, stName, err := openStore(ctx, &c, log.With("component", "store"))
+		if err != nil {
+			return err
+		}
+		lc.add("store", func(context.Context) error { return st.Close() })
+		rt, rtName, err := openRoutes(ctx, &c)
+		if err != nil {
+			return err
+		}
+		lc.add("routes", func(context.Context) error { return rt.Close() })
+		if c.Demo {
+			if err := seedDemo(ctx, st, stderr); err != nil {
+				return err
+			}
+		}
+		gws := logic.NewKitexGateways(nil,
+			client.WithTransportProtocol(transport.TTHeader),
+			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+			client.WithRPCTimeout(rpcTimeout), client.WithConnectTimeout(time.Second))
+		svc := logic.New(logic.Config{}, st, rt, gws, log.With("component", "logic"))
+		lc.add("logic", func(context.Context) error { svc.Close(); return nil })
+		stop, err := serveKitex(c.LogicAddr, func(a net.Addr) server.Server {
+			return logicservice.NewServer(svc, server.WithServiceAddr(a),
+				server.WithMetaHandler(transmeta.ServerTTHeaderHandler), server.WithExitWaitTime(time.Second))
+		})
+		if err != nil {
+			return err
+		}
+		lc.add("logic server", stop)
+		log.Info("logic: ready", "addr", c.LogicAddr, "messages", stName, "routes", rtName)
+		return nil
+	}()
+	if err == nil {
+		<-ctx.Done()
+	}
+	return joinStop(err, lc.shutdown())
+}
+
+func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
+	c := defaults()
+	c.LogicAddr = "127.0.0.1:8900"
+	f := newFlagSet("gateway", stderr)
+	f.common(&c)
+	f.gatewayFlags(&c)
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
+	f.str(&c.PushAddr, "push-addr", "Kitex listen address for pushes from logic")
+	f.str(&c.Node, "node", "address logic dials for pushes (default: 127.0.0.1 and the --push-addr port)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if c.Node == "" {
+		c.Node = dialable(c.PushAddr, "127.0.0.1")
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	lc := &lifecycle{log: log}
+	err = func() error {
+		tk, err := tokens(&c)
+		if err != nil {
+			return err
+		}
+		lg, err := newLogicClient(c.LogicAddr)
+		if err != nil {
+			return err
+		}
+		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel},
+			lg, tk, log.With("component", "gateway"))
+		if err != nil {
+			return err
+		}
+		stop, err := serveKitex(c.PushAddr, func(a net.Addr) server.Server {
+			return gatewayservice.NewServer(gw, server.WithServiceAddr(a),
+				server.WithMetaHandler(transmeta.ServerTTHeaderHandler), server.WithExitWaitTime(time.Second))
+		})
+		if err != nil {
+			return err
+		}
+		lc.add("push server", stop)
+		if err := gw.Start(); err != nil {
+			return fmt.Errorf("start gateway: %w", err)
+		}
+		lc.add("gateway", gw.Shutdown)
+		log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
+		return nil
+	}()
+	if err == nil {
+		<-ctx.Done()
+	}
+	return joinStop(err, lc.shutdown())
+}
+
+func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
+	c := defaults()
+	c.LogicAddr = "127.0.0.1:8900"
+	f := newFlagSet("edge", stderr)
+	f.common(&c)
+	f.edgeFlags(&c)
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
+	f.str(&c.TCPAddr, "tcp-addr", "IM TCP address told to clients")
+	f.str(&c.WSAddr, "ws-addr", "IM WebSocket address told to clients")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	lc := &lifecycle{log: log}
+	err = func() error {
+		tk, err := tokens(&c)
+		if err != nil {
+			return err
+		}
+		lg, err := newLogicClient(c.LogicAddr)
+		if err != nil {
+			return err
+		}
+		ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
+			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws"}, lg, tk, log.With("component", "edge"))
+		if err := ed.Start(); err != nil {
+			return err
+		}
+		lc.add("edge", ed.Shutdown)
+		return nil
+	}()
+	if err == nil {
+		<-ctx.Done()
+	}
+	return joinStop(err, lc.shutdown())
+}

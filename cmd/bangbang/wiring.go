@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/core-im/router"
+	"github.com/bangbang-im/bangbang/core-im/store"
+)
+
+// shutdownTimeout bounds a graceful stop; past it the process exits anyway.
+const shutdownTimeout = 15 * time.Second
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// stopper is one running component's stop function.
+type stopper struct {
+	name string
+	stop func(context.Context) error
+}
+
+// lifecycle stops components in reverse start order, components of one stage in parallel,
+// under one deadline.
+type lifecycle struct {
+	log    *slog.Logger
+	stages [][]stopper
+}
+
+func (l *lifecycle) add(name string, stop func(context.Context) error) {
+	l.stages = append(l.stages, []stopper{{name, stop}})
+}
+
+func (l *lifecycle) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	var errs []error
+	for i := len(l.stages) - 1; i >= 0; i-- {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, s := range l.stages[i] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.stop(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("stop %s: %w", s.name, err))
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+// openStore opens PostgreSQL when a URL is configured, else SQLite under the data dir.
+func openStore(ctx context.Context, c *config, log *slog.Logger) (store.Store, string, error) {
+	if c.DatabaseURL != "" {
+		st, err := store.OpenPostgres(ctx, c.DatabaseURL, store.Options{Logger: log})
+		if err != nil {
+			return nil, "", fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return st, "postgres", nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("data dir: %w", err)
+	}
+	path := filepath.Join(c.DataDir, "bangbang.db")
+	st, err := store.OpenSQLite(ctx, path, store.Options{Logger: log})
+	if err != nil {
+		return nil, "", fmt.Errorf("open SQLite store %s: %w", path, err)
+	}
+	return st, "sqlite:" + path, nil
+}
+
+// openRoutes opens the Redis route table when an address is configured, else in-process.
+func openRoutes(ctx context.Context, c *config) (router.Table, string, error) {
+	if c.RedisAddr == "" {
+		return router.NewMemory(router.MemoryOptions{}), "memory", nil
+	}
+	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr})
+	if err := rc.Ping(ctx).Err(); err != nil {
+		_ = rc.Close()
+		return nil, "", fmt.Errorf("redis %s: %w", c.RedisAddr, err)
+	}
+	return closeBoth{router.NewRedis(rc, router.RedisOptions{}), rc}, "redis:" + c.RedisAddr, nil
+}
+
+// closeBoth closes the Redis client with the table that uses it.
+type closeBoth struct {
+	router.Table
+	rc *redis.Client
+}
+
+func (c closeBoth) Close() error { return errors.Join(c.Table.Close(), c.rc.Close()) }
+
+// tokens builds the token signer. Without a configured secret one is generated once and
+// kept in the data dir, so a restart keeps tokens valid; separate processes must share it
+// (the same --data-dir or --token-secret).
+func tokens(c *config) (*auth.Tokens, error) {
+	secret := []byte(c.TokenSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = loadOrCreateSecret(filepath.Join(c.DataDir, "token.secret")); err != nil {
+			return nil, err
+		}
+	}
+	t, err := auth.NewTokens(secret, c.TokenTTL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	return t, nil
+}
+
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	s := hex.EncodeToString(raw[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process won the race: use its secret
+		return loadOrCreateSecret(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// dialable turns a listen address (":8800") into one a client on this host can dial.
+func dialable(listen, host string) string {
+	h, p, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if h == "" || h == "0.0.0.0" || h == "::" {
+		h = host
+	}
+	return net.JoinHostPort(h, p)
+}

@@ -1,0 +1,49 @@
+package logic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/bangbang-im/bangbang/core-im/router"
+	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/gen/common"
+)
+
+// imError builds the error every LogicService method returns: its code crosses the wire.
+func imError(code common.ErrorCode, format string, args ...any) *common.IMError {
+	return &common.IMError{Code: int32(code), Message: fmt.Sprintf(format, args...),
+		Temporary: code == common.ErrorCode_UNAVAILABLE}
+}
+
+// Code returns the ErrorCode of err when it is (or wraps) an *common.IMError, else INTERNAL.
+func Code(err error) common.ErrorCode {
+	var e *common.IMError
+	if errors.As(err, &e) {
+		return common.ErrorCode(e.Code)
+	}
+	return common.ErrorCode_INTERNAL
+}
+
+// internal logs the detail of a dependency failure and returns the sanitised error the
+// caller sees: clients get a code and a fixed message, never a database's error text.
+func (s *Service) internal(ctx context.Context, op string, err error, attrs ...any) *common.IMError {
+	switch {
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, router.ErrInvalid):
+		return imError(common.ErrorCode_BAD_REQUEST, "%s: invalid request", op)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return imError(common.ErrorCode_UNAVAILABLE, "%s: deadline exceeded", op)
+	}
+	s.log.ErrorContext(ctx, op+" failed", append(attrs, "err", err)...)
+	e := imError(common.ErrorCode_INTERNAL, "%s: internal error", op)
+	if errors.Is(err, store.ErrClosed) {
+		e = imError(common.ErrorCode_UNAVAILABLE, "%s: shutting down", op)
+	}
+	return e
+}
+
+// logAttrs is a small helper so log lines carry the same keys everywhere.
+func userAttrs(user, device string) []any {
+	return []any{slog.String("user", user), slog.String("device", device)}
+}

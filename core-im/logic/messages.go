@@ -1,0 +1,170 @@
+package logic
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/gen/common"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+// Send stores a chat message, then pushes it to the recipient's devices and the sender's
+// other devices. The response is the sender's ack: it exists only once the message is
+// committed. A resend with the same client_msg_id returns the first message (duplicate) and
+// pushes it again, since the first push may have been lost with the sender's ack.
+func (s *Service) Send(ctx context.Context, req *logicgen.SendRequest) (*logicgen.SendResponse, error) {
+	switch {
+	case !validID(req.UserId) || !validID(req.DeviceId):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: sender required")
+	case !validID(req.ClientMsgId):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: client_msg_id must be 1..%d bytes", MaxIDBytes)
+	case !validID(req.ToUser):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: to_user must be 1..%d bytes", MaxIDBytes)
+	case req.ToUser == req.UserId:
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: cannot send to yourself")
+	case req.Kind != int32(common.MessageKind_CHAT) && req.Kind != 0:
+		return nil, imError(common.ErrorCode_FORBIDDEN, "send: clients send chat messages only")
+	case len(req.Body) == 0 || len(req.Body) > MaxBodyBytes:
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: body must be 1..%d bytes", MaxBodyBytes)
+	case !validContentType(req.ContentType):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: content_type over %d bytes", MaxContentType)
+	}
+	if err := s.userExists(ctx, req.ToUser); err != nil {
+		return nil, err
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "text/plain"
+	}
+	a, err := s.store.Append(ctx, store.NewMessage{
+		ConvID:      convID(req.UserId, req.ToUser),
+		From:        req.UserId,
+		To:          req.ToUser,
+		Recipients:  []string{req.UserId, req.ToUser},
+		ClientMsgID: req.ClientMsgId,
+		Kind:        store.KindChat,
+		ContentType: ct,
+		Body:        req.Body,
+		SentAt:      s.now(),
+	})
+	if err != nil {
+		return nil, s.internal(ctx, "send", err, userAttrs(req.UserId, req.DeviceId)...)
+	}
+	var own int64
+	for _, e := range a.Inbox {
+		if e.UserID == req.UserId {
+			own = e.Seq
+		}
+		// Push to every device of both users but the sending one, which has its ack.
+		if err := s.push.enqueue(ctx, pushJob{user: e.UserID, msg: toWire(a.Message, e.Seq), skipDevice: skipFor(e.UserID, req)}); err != nil {
+			s.log.WarnContext(ctx, "push not queued; recipient will sync", "user", e.UserID, "err", err)
+		}
+	}
+	s.log.DebugContext(ctx, "message stored", "conv", a.Message.ConvID, "seq", a.Message.ConvSeq, "dup", a.Duplicate)
+	return &logicgen.SendResponse{MsgId: a.Message.ID, ConvId: a.Message.ConvID, ConvSeq: a.Message.ConvSeq,
+		Seq: own, SentAtMs: a.Message.SentAt.UnixMilli(), Duplicate: a.Duplicate}, nil
+}
+
+func skipFor(user string, req *logicgen.SendRequest) string {
+	if user == req.UserId {
+		return req.DeviceId
+	}
+	return ""
+}
+
+func (s *Service) userExists(ctx context.Context, id string) error {
+	if s.users.has(id) {
+		return nil
+	}
+	_, err := s.store.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return imError(common.ErrorCode_NOT_FOUND, "no user %q", id)
+	}
+	if err != nil {
+		return s.internal(ctx, "look up user", err, "user", id)
+	}
+	s.users.add(id)
+	return nil
+}
+
+// Sync pages a user's inbox after a sequence.
+func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (*logicgen.SyncResponse, error) {
+	if !validID(req.UserId) || req.AfterSeq < 0 || req.Limit < 0 || req.Limit > MaxSyncLimit {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "sync: after_seq >= 0, limit 0..%d", MaxSyncLimit)
+	}
+	limit := int(req.Limit)
+	if limit == 0 {
+		limit = DefaultSyncLimit
+	}
+	msgs, more, err := s.store.Sync(ctx, req.UserId, req.AfterSeq, limit)
+	if err != nil {
+		return nil, s.internal(ctx, "sync", err, "user", req.UserId)
+	}
+	maxSeq, err := s.store.MaxSeq(ctx, req.UserId)
+	if err != nil {
+		return nil, s.internal(ctx, "sync", err, "user", req.UserId)
+	}
+	resp := &logicgen.SyncResponse{Messages: make([]*common.Message, len(msgs)), HasMore: more, MaxSeq: maxSeq}
+	for i, m := range msgs {
+		resp.Messages[i] = toWire(m.Message, m.Seq)
+	}
+	return resp, nil
+}
+
+// Ack records that a device holds everything up to seq.
+func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (*logicgen.AckResponse, error) {
+	if !validID(req.UserId) || !validID(req.DeviceId) || req.Seq < 0 {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "ack: user, device and seq >= 0 required")
+	}
+	acked, err := s.store.AckDelivered(ctx, req.UserId, req.DeviceId, req.Seq)
+	if err != nil {
+		return nil, s.internal(ctx, "ack", err, userAttrs(req.UserId, req.DeviceId)...)
+	}
+	return &logicgen.AckResponse{AckedSeq: acked}, nil
+}
+
+// Read records a read mark and tells the other participant's devices (a read receipt).
+func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (*logicgen.ReadResponse, error) {
+	if !validID(req.UserId) || req.ConvSeq < 0 {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "read: user and conv_seq >= 0 required")
+	}
+	peer, err := s.readPeer(req.UserId, req.ConvId)
+	if err != nil {
+		return nil, err
+	}
+	readSeq, err := s.store.MarkRead(ctx, req.UserId, req.ConvId, req.ConvSeq)
+	if err != nil {
+		return nil, s.internal(ctx, "read", err, "user", req.UserId, "conv", req.ConvId)
+	}
+	if peer != "" {
+		if err := s.push.enqueue(ctx, pushJob{user: peer, receipt: &receipt{conv: req.ConvId, reader: req.UserId, seq: readSeq}}); err != nil {
+			s.log.WarnContext(ctx, "read receipt not queued", "user", peer, "err", err)
+		}
+	}
+	return &logicgen.ReadResponse{ReadSeq: readSeq}, nil
+}
+
+// readPeer checks that user takes part in conv and returns whom to send a receipt to ("" for
+// the user's own system conversation).
+func (s *Service) readPeer(user, conv string) (string, error) {
+	if conv == "s:"+user {
+		return "", nil
+	}
+	a, b, err := convPeers(conv)
+	switch {
+	case err != nil:
+		return "", imError(common.ErrorCode_BAD_REQUEST, "read: unknown conversation")
+	case a == user:
+		return b, nil
+	case b == user:
+		return a, nil
+	}
+	return "", imError(common.ErrorCode_FORBIDDEN, "read: not a participant")
+}
+
+func toWire(m store.Message, seq int64) *common.Message {
+	return &common.Message{MsgId: m.ID, ConvId: m.ConvID, ConvSeq: m.ConvSeq, Seq: seq, FromUser: m.From,
+		ToUser: m.To, Kind: m.Kind, ContentType: m.ContentType, Body: m.Body, ClientMsgId: m.ClientMsgID,
+		SentAtMs: m.SentAt.UnixMilli()}
+}

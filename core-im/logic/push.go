@@ -1,0 +1,170 @@
+package logic
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/core-im/router"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+)
+
+// ErrClosed is returned by calls that need the dispatchers after Close.
+var ErrClosed = errors.New("logic: closed")
+
+type receipt struct {
+	conv, reader string
+	seq          int64
+}
+
+// pushJob is one frame for every online device of one user.
+type pushJob struct {
+	user       string
+	msg        *common.Message // a PUSH, or
+	receipt    *receipt        // a READ_RECEIPT
+	skipDevice string          // the sending device, which has its ack instead
+	done       chan<- int      // optional: receives the number of devices reached
+}
+
+// dispatcher runs pushes on a fixed set of goroutines, sharded by user so that one user's
+// pushes leave in the order they were stored.
+type dispatcher struct {
+	shards  []chan pushJob
+	run     func(context.Context, pushJob) int
+	log     *slog.Logger
+	wg      sync.WaitGroup
+	mu      sync.RWMutex // guards closed against enqueue racing close
+	closed  bool
+	stopCtx context.Context
+	stop    context.CancelFunc
+}
+
+func newDispatcher(shards, queue int, run func(context.Context, pushJob) int, log *slog.Logger) *dispatcher {
+	d := &dispatcher{shards: make([]chan pushJob, shards), run: run, log: log}
+	d.stopCtx, d.stop = context.WithCancel(context.Background())
+	for i := range d.shards {
+		d.shards[i] = make(chan pushJob, queue)
+		d.wg.Add(1)
+		go d.loop(d.shards[i])
+	}
+	return d
+}
+
+func (d *dispatcher) loop(jobs <-chan pushJob) {
+	defer d.wg.Done()
+	for j := range jobs {
+		n := d.run(d.stopCtx, j)
+		if j.done != nil {
+			j.done <- n
+		}
+	}
+}
+
+// enqueue waits for room in the user's shard: backpressure reaches the sender instead of a
+// push being dropped.
+func (d *dispatcher) enqueue(ctx context.Context, j pushJob) error {
+	h := fnv.New32a()
+	h.Write([]byte(j.user))
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return ErrClosed
+	}
+	select {
+	case d.shards[h.Sum32()%uint32(len(d.shards))] <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close lets the queued pushes finish, then stops the goroutines.
+func (d *dispatcher) close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	for _, c := range d.shards {
+		close(c)
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.stop()
+}
+
+// deliver sends one job's frame to every online device of its user, one Deliver call per
+// gateway node. It returns the number of devices the gateways accepted it for.
+func (s *Service) deliver(parent context.Context, j pushJob) int {
+	ctx, cancel := context.WithTimeout(parent, s.cfg.PushTimeout)
+	defer cancel()
+	found, err := s.routes.Lookup(ctx, []string{j.user})
+	if err != nil {
+		s.log.WarnContext(ctx, "push: route lookup failed; user will sync", "user", j.user, "err", err)
+		return 0
+	}
+	byNode := map[string][]router.Route{}
+	for _, r := range found[j.user] {
+		if r.DeviceID != j.skipDevice {
+			byNode[r.Node] = append(byNode[r.Node], r)
+		}
+	}
+	if len(byNode) == 0 {
+		s.log.DebugContext(ctx, "push: user offline", "user", j.user)
+		return 0
+	}
+	op, body := encodePush(j)
+	reached := 0
+	for node, routes := range byNode {
+		reached += s.deliverNode(ctx, node, routes, op, body)
+	}
+	s.log.DebugContext(ctx, "push delivered", "user", j.user, "op", op, "devices", reached)
+	return reached
+}
+
+func (s *Service) deliverNode(ctx context.Context, node string, routes []router.Route, op protocol.Op, body []byte) int {
+	gw, err := s.gws.Gateway(node)
+	if err != nil {
+		s.log.WarnContext(ctx, "push: unknown gateway node", "node", node, "err", err)
+		return 0
+	}
+	conns := make([]string, len(routes))
+	for i, r := range routes {
+		conns[i] = r.ConnID
+	}
+	resp, err := gw.Deliver(ctx, &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{ConnIds: conns, Op: int32(op), Body: body}}})
+	if err != nil {
+		s.log.WarnContext(ctx, "push: gateway unreachable; users will sync", "node", node, "err", err)
+		return 0
+	}
+	gone := map[string]bool{}
+	for _, c := range resp.Missing {
+		gone[c] = true
+	}
+	for _, c := range resp.Dropped {
+		gone[c] = true
+	}
+	// A connection the node no longer has is a stale route: remove it now rather than
+	// waiting for it to expire (compare-and-delete keeps a newer connection safe).
+	for _, r := range routes {
+		if gone[r.ConnID] {
+			if _, err := s.routes.Remove(ctx, r); err != nil {
+				s.log.WarnContext(ctx, "push: remove stale route", "user", r.UserID, "err", err)
+			}
+		}
+	}
+	return len(routes) - len(resp.Missing) - len(resp.Dropped)
+}
+
+func encodePush(j pushJob) (protocol.Op, []byte) {
+	if j.receipt != nil {
+		return protocol.OpReadReceipt, protocol.EncodeBody(&frame.ReadReceipt{ConvId: j.receipt.conv, Reader: j.receipt.reader, ConvSeq: j.receipt.seq})
+	}
+	return protocol.OpPush, protocol.EncodeBody(&frame.Push{Messages: []*common.Message{j.msg}})
+}

@@ -1,0 +1,95 @@
+package logic
+
+import (
+	"context"
+	"sync"
+
+	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/gen/common"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+// pushConcurrency bounds the appends one PushToUsers call keeps in flight: enough to fill a
+// group-commit batch, few enough that one campaign batch cannot starve chat traffic.
+const pushConcurrency = 64
+
+// PushToUsers stores one system (or marketing) message per user in that user's system
+// conversation and pushes it to their online devices. With a dedup_key, a user never gets a
+// second message for the same key: a campaign that restarts mid-way repeats no one.
+// Per-user failures are reported in the results, not as a call error.
+func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (*logicgen.PushResponse, error) {
+	switch {
+	case len(req.Users) == 0 || len(req.Users) > MaxPushUsers:
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: 1..%d users", MaxPushUsers)
+	case req.Kind != int32(common.MessageKind_SYSTEM) && req.Kind != int32(common.MessageKind_MARKETING):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: kind must be SYSTEM or MARKETING")
+	case len(req.Body) == 0 || len(req.Body) > MaxBodyBytes:
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: body must be 1..%d bytes", MaxBodyBytes)
+	case len(req.DedupKey) > MaxIDBytes-1 || len(req.From) > MaxIDBytes || !validContentType(req.ContentType):
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: dedup_key, from or content_type too long")
+	}
+	from := req.From
+	if from == "" {
+		from = "system"
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "text/plain"
+	}
+	results := make([]*logicgen.PushStatus, len(req.Users))
+	sem := make(chan struct{}, pushConcurrency)
+	var wg sync.WaitGroup
+	for i, user := range req.Users {
+		results[i] = &logicgen.PushStatus{UserId: user}
+		if !validID(user) {
+			results[i].ErrorCode = int32(common.ErrorCode_BAD_REQUEST)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(r *logicgen.PushStatus) {
+			defer func() { <-sem; wg.Done() }()
+			s.pushOne(ctx, r, from, ct, req)
+		}(results[i])
+	}
+	wg.Wait()
+	return &logicgen.PushResponse{Results: results}, nil
+}
+
+func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct string, req *logicgen.PushRequest) {
+	if err := s.userExists(ctx, r.UserId); err != nil {
+		r.ErrorCode = int32(Code(err))
+		return
+	}
+	var dedup string
+	if req.DedupKey != "" {
+		dedup = req.DedupKey + "/" + r.UserId
+	}
+	a, err := s.store.Append(ctx, store.NewMessage{
+		ConvID: "s:" + r.UserId, From: from, To: r.UserId, Recipients: []string{r.UserId},
+		ClientMsgID: dedup, Kind: req.Kind, ContentType: ct, Body: req.Body, SentAt: s.now(),
+	})
+	if err != nil {
+		r.ErrorCode = int32(Code(s.internal(ctx, "push", err, "user", r.UserId)))
+		return
+	}
+	r.MsgId, r.Duplicate = a.Message.ID, a.Duplicate
+	if len(a.Inbox) > 0 {
+		r.Seq = a.Inbox[0].Seq
+	}
+	if a.Duplicate {
+		return // delivered (or synced) the first time; at most once per key
+	}
+	// Waiting for the push keeps the result honest (online_devices) and paces a campaign
+	// to what the gateways actually take.
+	done := make(chan int, 1)
+	if err := s.push.enqueue(ctx, pushJob{user: r.UserId, msg: toWire(a.Message, r.Seq), done: done}); err != nil {
+		s.log.WarnContext(ctx, "push not queued; user will sync", "user", r.UserId, "err", err)
+		return
+	}
+	select {
+	case n := <-done:
+		r.OnlineDevices = int32(n)
+	case <-ctx.Done():
+	}
+}

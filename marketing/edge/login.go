@@ -1,0 +1,67 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/bangbang-im/bangbang/gen/common"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+type loginRequest struct {
+	UserID   string `json:"user_id"`
+	Password string `json:"password"`
+}
+
+type imAddrs struct {
+	TCP string `json:"tcp"`
+	WS  string `json:"ws"`
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	UserID    string    `json:"user_id"`
+	Kind      string    `json:"kind"`
+	IM        imAddrs   `json:"im"`
+}
+
+// login checks the password through logic and signs a token for the IM connection and the
+// edge alike.
+func (s *Server) login(ctx context.Context, c *app.RequestContext) {
+	var req loginRequest
+	dec := json.NewDecoder(bytes.NewReader(c.Request.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		writeError(c, 400, CodeBadRequest, "body must be {\"user_id\": string, \"password\": string}")
+		return
+	}
+	if req.UserID == "" || req.Password == "" || len(req.UserID) > 64 || len(req.Password) > 72 {
+		writeError(c, 400, CodeBadRequest, "user_id (1..64 bytes) and password (1..72 bytes) are required")
+		return
+	}
+	u, err := s.logic.Authenticate(ctx, &logicgen.AuthenticateRequest{UserId: req.UserID, Password: req.Password})
+	if err != nil {
+		var ie *common.IMError
+		if errors.As(err, &ie) && ie.Code == int32(common.ErrorCode_UNAUTHENTICATED) {
+			writeError(c, 401, CodeUnauthenticated, "unknown user or wrong password")
+			return
+		}
+		s.log.ErrorContext(ctx, "login: authenticate", "user", req.UserID, "err", err)
+		writeError(c, 503, CodeUnavailable, "login is unavailable, retry later")
+		return
+	}
+	token, exp, err := s.tokens.Issue(u.UserId, u.Kind)
+	if err != nil {
+		s.log.ErrorContext(ctx, "login: issue token", "user", req.UserID, "err", err)
+		writeError(c, 500, CodeInternal, "internal error")
+		return
+	}
+	c.JSON(200, loginResponse{Token: token, ExpiresAt: exp.UTC(), UserID: u.UserId, Kind: u.Kind,
+		IM: imAddrs{TCP: s.cfg.IMTCP, WS: s.cfg.IMWS}})
+}
