@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIMCommands drives `bangbang im send` and `bangbang im listen` against a running
+// `bangbang all`, as a person would from a terminal.
+func TestIMCommands(t *testing.T) {
+	t.Parallel()
+	s := startAllProc(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	common := []string{"--edge", s.edge, "--password", "demo"}
+
+	var out strings.Builder
+	args := append([]string{"im", "send", "--user", "m1011", "--to", "c1011"}, common...)
+	if err := run(ctx, append(args, "hello", "from", "the", "terminal"), &out, io.Discard); err != nil {
+		t.Fatalf("im send: %v", err)
+	}
+	var ack struct {
+		MsgID   string
+		ConvSeq int64
+	}
+	if err := json.Unmarshal([]byte(out.String()), &ack); err != nil || ack.MsgID == "" || ack.ConvSeq != 1 {
+		t.Fatalf("im send printed %q (%v)", out.String(), err)
+	}
+
+	pr, pw := io.Pipe()
+	listenCtx, stopListen := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(listenCtx, append([]string{"im", "listen", "--user", "c1011"}, common...), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("im listen: %v", err)
+	}
+	var got printed
+	if err := json.Unmarshal([]byte(line), &got); err != nil || got.From != "m1011" || got.Text != "hello from the terminal" || got.ConvSeq != 1 {
+		t.Fatalf("im listen printed %q (%v)", line, err)
+	}
+	stopListen()
+	go io.Copy(io.Discard, pr) // let listen finish writing
+	if err := <-done; err != nil {
+		t.Fatalf("im listen ended with %v", err)
+	}
+
+	if err := run(ctx, []string{"im", "login", "--edge", s.edge, "--user", "m1011", "--password", "wrong"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("login with a wrong password: %v", err)
+	}
+	if err := run(ctx, []string{"im", "send", "--user", "m1011"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("im send without --to or text succeeded")
+	}
+}
+
+func TestUnknownVariableIsAnError(t *testing.T) {
+	t.Setenv("BANGBANG_TCP_ADRR", ":1") // a typo of BANGBANG_TCP_ADDR
+	err := run(context.Background(), []string{"all"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "BANGBANG_TCP_ADRR") {
+		t.Fatalf("run with a misspelt variable: %v", err)
+	}
+}
