@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"errors"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+// Limits on AUTH fields, checked before anything reaches logic or the route table.
+const (
+	maxDeviceID = 64
+	maxPlatform = 32
+)
+
+// auth handles the AUTH frame: verify the token locally, register the route through
+// logic.Connect, publish the identity, answer AUTH_OK. A body or field error leaves the
+// connection open (the auth deadline still runs); a token or logic refusal closes it.
+func (s *session) auth(f *protocol.Frame) bool {
+	g := s.g
+	var req frame.AuthRequest
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return true
+	}
+	if n := len(req.DeviceId); n == 0 || n > maxDeviceID {
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "device_id must be 1..64 bytes"))
+		return true
+	}
+	if len(req.Platform) > maxPlatform {
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "platform too long"))
+		return true
+	}
+	claims, err := g.tokens.Verify(req.Token)
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
+		return false
+	case err != nil:
+		g.log.Debug("token refused", append(s.attrs(), "err", err)...)
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
+		return false
+	}
+	if g.draining.Load() {
+		e := errorBody(f, common.ErrorCode_UNAVAILABLE, "gateway draining: connect elsewhere")
+		e.Temporary = true
+		s.fatal(f, e, "draining")
+		return false
+	}
+
+	ctx, cancel := s.call()
+	resp, err := g.logic.Connect(ctx, &logicgen.ConnectRequest{
+		UserId: claims.UserID, DeviceId: req.DeviceId, Platform: req.Platform,
+		Node: g.cfg.Node, ConnId: s.id,
+	})
+	cancel()
+	if err != nil {
+		s.fatal(f, s.failure(f, "connect", err), "connect refused")
+		return false
+	}
+
+	id := &identity{user: claims.UserID, device: req.DeviceId, platform: req.Platform}
+	s.mu.Lock()
+	if s.state != stateOpen {
+		// Closed while logic registered the route: nobody else will remove it.
+		s.mu.Unlock()
+		g.disc.add(id.route(s.id))
+		return false
+	}
+	s.ident.Store(id)
+	g.table.bindDevice(s, deviceKey{id.user, id.device})
+	g.stats.authenticated.Add(1)
+	s.mu.Unlock()
+
+	g.log.Info("connection authenticated", append(s.attrs(), "platform", req.Platform)...)
+	s.reply(f, protocol.OpAuthOK, &frame.AuthResponse{
+		UserId:              id.user,
+		SessionId:           s.id,
+		ServerTimeMs:        time.Now().UnixMilli(),
+		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
+		MaxSeq:              resp.GetMaxSeq(),
+		AckedSeq:            resp.GetAckedSeq(),
+	})
+	return s.open()
+}
+
+// heartbeatMs is the interval told to the client: logic's when it sets one, else ours,
+// and never more than half the idle timeout, or an obedient client would be swept as idle.
+func (g *Gateway) heartbeatMs(fromLogic int32) int32 {
+	d := g.cfg.HeartbeatInterval
+	if fromLogic > 0 {
+		d = time.Duration(fromLogic) * time.Millisecond
+	}
+	d = min(d, g.cfg.IdleTimeout/2)
+	return int32(d / time.Millisecond)
+}

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+)
+
+// IO models of the TCP listener.
+const (
+	IOModelNetpoll   = "netpoll"   // event-driven: no goroutine per idle connection
+	IOModelGoroutine = "goroutine" // std net: one reader goroutine per connection
+)
+
+// Disabled as a listen address turns that listener off.
+const Disabled = "-"
+
+// Config of a gateway node. Every zero field takes the default its comment names.
+type Config struct {
+	TCPAddr string // "" means ":8800"; "-" disables the TCP listener
+	WSAddr  string // "" means ":8801" (path /ws); "-" disables the WebSocket listener
+	Node    string // this node's id as the route table stores it; "" means "local"
+	IOModel string // "netpoll" (default) or "goroutine"
+
+	AuthTimeout       time.Duration // 0 means 10s: the AUTH frame must arrive within it
+	HeartbeatInterval time.Duration // 0 means 30s: told to clients unless logic says otherwise
+	IdleTimeout       time.Duration // 0 means 3×HeartbeatInterval without any frame
+
+	SendQueue int // frames queued per connection; 0 means 256
+	MaxBody   int // body bytes per frame; 0 means protocol.DefaultMaxBody
+	Shards    int // session table shards; 0 means 256
+
+	RenewInterval time.Duration // 0 means HeartbeatInterval: how often routes are renewed
+
+	FrameRate  float64 // frames per second per connection; 0 means 50
+	FrameBurst int     // 0 means 100
+
+	DrainMaxDelay time.Duration // 0 means 5s: clients reconnect within [0, DrainMaxDelay)
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.TCPAddr == "" {
+		c.TCPAddr = ":8800"
+	}
+	if c.WSAddr == "" {
+		c.WSAddr = ":8801"
+	}
+	if c.Node == "" {
+		c.Node = "local"
+	}
+	if c.IOModel == "" {
+		c.IOModel = IOModelNetpoll
+	}
+	if c.IOModel != IOModelNetpoll && c.IOModel != IOModelGoroutine {
+		return c, fmt.Errorf("gateway config: io model %q: want %q or %q", c.IOModel, IOModelNetpoll, IOModelGoroutine)
+	}
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = 10 * time.Second
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 30 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 3 * c.HeartbeatInterval
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = protocol.DefaultMaxBody
+	}
+	if c.Shards <= 0 {
+		c.Shards = 256
+	}
+	if c.RenewInterval <= 0 {
+		c.RenewInterval = c.HeartbeatInterval
+	}
+	if c.FrameRate <= 0 {
+		c.FrameRate = 50
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = 100
+	}
+	if c.DrainMaxDelay <= 0 {
+		c.DrainMaxDelay = 5 * time.Second
+	}
+	return c, nil
+}
+
+// maxFrame is the largest encoded frame a client may send.
+func (c Config) maxFrame() int { return protocol.HeaderSize + protocol.TraceSize + c.MaxBody }
+
+// sweepInterval is how often the sweeper looks for connections past their auth or idle
+// deadline: a quarter of the shorter one, so a deadline is overrun by at most 25%.
+func (c Config) sweepInterval() time.Duration {
+	d := min(c.AuthTimeout, c.IdleTimeout) / 4
+	return min(max(d, 10*time.Millisecond), 5*time.Second)
+}

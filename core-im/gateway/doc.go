@@ -1,0 +1,22 @@
+// Package gateway is the Entry layer of the IM core: it holds the merchants' long
+// connections (TCP and WebSocket), authenticates them, turns their request frames into
+// LogicService calls and pushes frames that logic addresses to them through GatewayService
+// (Deliver, Kick, Drain).
+//
+// It owns the connections of one node and nothing else: the session table (connection id
+// and user/device to session), per-connection send queues, the shared flush workers, the
+// idle/auth sweeper, route renewal and the disconnect worker. Routes live in logic's router;
+// messages live in logic's store. A connection whose send queue overflows is dropped, not
+// its messages: they are stored and the client syncs when it reconnects.
+//
+// Concurrency: every exported method of *Gateway is safe for concurrent use. Frames of one
+// connection are handled one at a time, in order; different connections never wait on each
+// other. Every goroutine the package starts is owned by the Gateway and stopped by Shutdown:
+// accept loops, per-connection readers of the "goroutine" IO model and of WebSocket, flush
+// workers, the sweeper, the renewer and the disconnect workers. The "netpoll" IO model holds
+// no goroutine per idle connection: reads happen in netpoll's callbacks.
+//
+// Of this repository it imports gen/, core-im/protocol and core-im/auth (for Claims and its
+// errors) only, besides its transports (netpoll, Hertz, hertz-contrib/websocket); never
+// logic, router, store or marketing: logic is reached through the gen/logic interface.
+package gateway

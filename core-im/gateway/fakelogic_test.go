@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+
+	"github.com/bangbang-im/bangbang/gen/common"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+// fakeLogic is an in-memory LogicService recording what the gateway asks. The embedded
+// nil interface makes any method the gateway must not call panic.
+type fakeLogic struct {
+	logicgen.LogicService
+
+	mu          sync.Mutex
+	changed     chan struct{} // signalled after every call, for waiters
+	connects    []*logicgen.ConnectRequest
+	disconnects []*logicgen.DisconnectRequest
+	renews      []*logicgen.RenewRequest
+	sends       []*logicgen.SendRequest
+	syncs       []*logicgen.SyncRequest
+	acks        []*logicgen.AckRequest
+	reads       []*logicgen.ReadRequest
+
+	lost       map[string]bool // conn ids Renew reports lost
+	sendErr    error
+	sendPanic  bool
+	connectErr error
+	onConnect  func(*logicgen.ConnectRequest) // runs inside Connect, as logic's Kick would
+	syncResp   *logicgen.SyncResponse
+}
+
+func newFakeLogic() *fakeLogic {
+	return &fakeLogic{changed: make(chan struct{}, 1), lost: map[string]bool{}}
+}
+
+func (f *fakeLogic) record(fn func()) {
+	f.mu.Lock()
+	fn()
+	f.mu.Unlock()
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeLogic) Connect(_ context.Context, req *logicgen.ConnectRequest) (*logicgen.ConnectResponse, error) {
+	f.mu.Lock()
+	hook, err := f.onConnect, f.connectErr
+	f.mu.Unlock()
+	if hook != nil {
+		hook(req)
+	}
+	f.record(func() { f.connects = append(f.connects, req) })
+	if err != nil {
+		return nil, err
+	}
+	return &logicgen.ConnectResponse{MaxSeq: 42, AckedSeq: 40, HeartbeatIntervalMs: 0}, nil
+}
+
+func (f *fakeLogic) Disconnect(_ context.Context, req *logicgen.DisconnectRequest) (*logicgen.DisconnectResponse, error) {
+	f.record(func() { f.disconnects = append(f.disconnects, req) })
+	return &logicgen.DisconnectResponse{}, nil
+}
+
+func (f *fakeLogic) Renew(_ context.Context, req *logicgen.RenewRequest) (*logicgen.RenewResponse, error) {
+	resp := &logicgen.RenewResponse{}
+	f.record(func() {
+		f.renews = append(f.renews, req)
+		for _, r := range req.Routes {
+			if f.lost[r.ConnId] {
+				resp.Lost = append(resp.Lost, r)
+			}
+		}
+	})
+	return resp, nil
+}
+
+func (f *fakeLogic) Send(_ context.Context, req *logicgen.SendRequest) (*logicgen.SendResponse, error) {
+	var err error
+	var panics bool
+	f.record(func() {
+		f.sends = append(f.sends, req)
+		err, panics = f.sendErr, f.sendPanic
+	})
+	if panics {
+		panic("logic fault")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &logicgen.SendResponse{MsgId: "m-" + req.ClientMsgId, ConvId: "p:" + req.UserId + "|" + req.ToUser, ConvSeq: 7, Seq: 9, SentAtMs: 1000}, nil
+}
+
+func (f *fakeLogic) Sync(_ context.Context, req *logicgen.SyncRequest) (*logicgen.SyncResponse, error) {
+	var resp *logicgen.SyncResponse
+	f.record(func() {
+		f.syncs = append(f.syncs, req)
+		resp = f.syncResp
+	})
+	if resp == nil {
+		resp = &logicgen.SyncResponse{}
+	}
+	return resp, nil
+}
+
+func (f *fakeLogic) Ack(_ context.Context, req *logicgen.AckRequest) (*logicgen.AckResponse, error) {
+	f.record(func() { f.acks = append(f.acks, req) })
+	return &logicgen.AckResponse{AckedSeq: req.Seq}, nil
+}
+
+func (f *fakeLogic) Read(_ context.Context, req *logicgen.ReadRequest) (*logicgen.ReadResponse, error) {
+	f.record(func() { f.reads = append(f.reads, req) })
+	if req.ConvSeq < 0 {
+		return nil, &common.IMError{Code: int32(common.ErrorCode_BAD_REQUEST), Message: "conv_seq must not be negative"}
+	}
+	return &logicgen.ReadResponse{ReadSeq: req.ConvSeq + 1}, nil
+}
+
+// disconnected returns the conn ids Disconnect was called for.
+func (f *fakeLogic) disconnected() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, d := range f.disconnects {
+		ids = append(ids, d.GetRoute().GetConnId())
+	}
+	return ids
+}
+
+func (f *fakeLogic) set(fn func(f *fakeLogic)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+type gatewayConnect = logicgen.ConnectRequest

@@ -1,0 +1,92 @@
+package gateway
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+)
+
+// logicTimeout bounds one logic call made for a client request.
+const logicTimeout = 10 * time.Second
+
+// floodFactor: a connection refused this many bursts' worth of frames without calming
+// down is closed; answering a flood forever would cost more than the flood.
+const floodFactor = 3
+
+// handle processes one frame from the client and reports whether the reader should go on.
+// Frames of one session come here one at a time, in order. f.Body may alias the reader's
+// buffer: everything kept past the call is decoded (copied) first.
+func (s *session) handle(f *protocol.Frame) bool {
+	if !s.open() {
+		return false
+	}
+	g := s.g
+	g.stats.framesIn.Add(1)
+	now := g.now()
+	s.lastSeen.Store(now)
+
+	if ok, wait := s.limit.allow(now, g.cfg.FrameRate, g.cfg.FrameBurst); !ok {
+		g.stats.rateLimited.Add(1)
+		e := errorBody(f, common.ErrorCode_RATE_LIMITED, "too many frames")
+		e.Temporary, e.RetryAfterMs = true, int32(min(wait/time.Millisecond, math.MaxInt32))
+		if int(s.limit.drops) >= floodFactor*g.cfg.FrameBurst {
+			g.log.Warn("frame flood: closing connection", s.attrs()...)
+			s.fatal(f, e, "frame flood")
+			return false
+		}
+		s.replyError(f, e)
+		return true
+	}
+
+	if s.ident.Load() == nil {
+		if f.Op != protocol.OpAuth {
+			s.fatal(f, errorBody(f, common.ErrorCode_UNAUTHENTICATED, "the first frame must be AUTH"), "frame before auth")
+			return false
+		}
+		return s.auth(f)
+	}
+
+	switch f.Op {
+	case protocol.OpAuth:
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated"))
+	case protocol.OpHeartbeat:
+		var hb frame.Heartbeat
+		if err := protocol.DecodeBody(f.Body, &hb); err != nil {
+			s.badRequest(f, err)
+			break
+		}
+		s.reply(f, protocol.OpHeartbeatAck, &frame.HeartbeatAck{ServerTimeMs: time.Now().UnixMilli()})
+	case protocol.OpSend:
+		s.send(f)
+	case protocol.OpSync:
+		s.sync(f)
+	case protocol.OpDeliverAck:
+		s.ack(f)
+	case protocol.OpRead:
+		s.read(f)
+	default:
+		if f.Op.Known() {
+			s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, f.Op.String()+" is sent by the server only"))
+		} else {
+			s.replyError(f, errorBody(f, common.ErrorCode_UNKNOWN_OPERATION, "unknown operation "+f.Op.String()))
+		}
+	}
+	return s.open()
+}
+
+// protocolError handles a stream that cannot be read on: ERROR with the decoder's code,
+// then close.
+func (s *session) protocolError(pe *protocol.Error) {
+	s.g.log.Debug("bad frame: closing connection", append(s.attrs(), "err", pe)...)
+	s.fatal(nil, &frame.Error{Code: int32(pe.Code), Message: pe.Message}, "bad frame")
+}
+
+// call returns the context of one logic call made on behalf of the client: bounded, and
+// cancelled when the gateway shuts down.
+func (s *session) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.g.ctx, logicTimeout)
+}

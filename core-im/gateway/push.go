@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+)
+
+// The push side: gen/gateway.GatewayService, called by logic in-process or through Kitex.
+// None of these blocks on a connection: frames are queued and written by the flush workers.
+
+// Deliver queues each delivery's frame (header added here, body as logic encoded it) on
+// each of its connections. Connections not on this node, or not authenticated, are
+// reported missing; those whose send queue overflowed, dropped.
+func (g *Gateway) Deliver(ctx context.Context, req *gatewaygen.DeliverRequest) (*gatewaygen.DeliverResponse, error) {
+	resp := &gatewaygen.DeliverResponse{}
+	for i, d := range req.GetDeliveries() {
+		op := protocol.Op(d.GetOp())
+		if d.GetOp() < 0 || d.GetOp() > 255 || !op.Known() || op.ClientRequest() {
+			return nil, imError(common.ErrorCode_BAD_REQUEST, fmt.Sprintf("delivery %d: op %d is not a server push", i, d.GetOp()))
+		}
+		if len(d.GetBody()) > g.cfg.MaxBody {
+			return nil, imError(common.ErrorCode_BAD_REQUEST, fmt.Sprintf("delivery %d: body of %d bytes over %d", i, len(d.GetBody()), g.cfg.MaxBody))
+		}
+		// One encoding shared by every connection: queued frames are never modified.
+		b := protocol.AppendFrame(nil, &protocol.Frame{Op: op, Body: d.GetBody()})
+		for _, id := range d.GetConnIds() {
+			s := g.table.get(id)
+			if s == nil || s.ident.Load() == nil {
+				resp.Missing = append(resp.Missing, id)
+				continue
+			}
+			switch err := s.enqueue(b); {
+			case errors.Is(err, ErrSendQueueFull):
+				resp.Dropped = append(resp.Dropped, id)
+			case err != nil:
+				resp.Missing = append(resp.Missing, id)
+			}
+		}
+	}
+	return resp, nil
+}
+
+// Kick sends KICK{reason, message} to one connection and closes it.
+func (g *Gateway) Kick(ctx context.Context, req *gatewaygen.KickRequest) (*gatewaygen.KickResponse, error) {
+	s := g.table.get(req.GetConnId())
+	if s == nil {
+		return &gatewaygen.KickResponse{Found: false}, nil
+	}
+	g.log.Info("kicking connection", append(s.attrs(), "reason", frame.KickReason(req.GetReason()).String())...)
+	found := s.finish(encode(protocol.OpKick, 0, &frame.Kick{Reason: req.GetReason(), Message: req.GetMessage()}), "kicked")
+	return &gatewaygen.KickResponse{Found: found}, nil
+}
+
+// Drain tells every connection to reconnect (to another node) after a jittered delay in
+// [0, max_delay_ms) and closes it once told; new logins are refused from now on. It
+// returns without waiting for the connections to close: Shutdown does that.
+func (g *Gateway) Drain(ctx context.Context, req *gatewaygen.DrainRequest) (*gatewaygen.DrainResponse, error) {
+	maxDelay := time.Duration(req.GetMaxDelayMs()) * time.Millisecond
+	if maxDelay <= 0 {
+		maxDelay = g.cfg.DrainMaxDelay
+	}
+	n := g.drain(maxDelay)
+	return &gatewaygen.DrainResponse{Connections: int32(n)}, nil
+}
+
+func (g *Gateway) drain(maxDelay time.Duration) int {
+	g.draining.Store(true)
+	n := 0
+	for _, s := range g.table.snapshot() {
+		if s.finish(g.reconnectFrame(maxDelay), "draining") {
+			n++
+		}
+	}
+	g.log.Info("gateway draining", "connections", n, "max_delay", maxDelay)
+	return n
+}
+
+// reconnectFrame is a RECONNECT with a delay jittered in [0, maxDelay): the jitter spreads
+// the reconnect storm of a drained node over maxDelay instead of one instant.
+func (g *Gateway) reconnectFrame(maxDelay time.Duration) []byte {
+	after := rand.Int64N(max(int64(maxDelay/time.Millisecond), 1))
+	return encode(protocol.OpReconnect, 0, &frame.Reconnect{AfterMs: int32(after), Reason: "gateway draining"})
+}
+
+func imError(code common.ErrorCode, msg string) *common.IMError {
+	return &common.IMError{Code: int32(code), Message: msg}
+}

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+)
+
+func kick(t *testing.T, g *Gateway, connID string, reason frame.KickReason) bool {
+	t.Helper()
+	resp, err := g.Kick(context.Background(), &gatewaygen.KickRequest{ConnId: connID, Reason: int32(reason), Message: "bye"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Found
+}
+
+func TestDeliverReachesTheRightConnections(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, nil)
+			a, b, c := e.dial(t), e.dial(t), e.dial(t)
+			idA := a.login(e, "m1001", "phone").SessionId
+			b.login(e, "m1001", "tablet")
+			idC := c.login(e, "c2001", "web").SessionId
+
+			push := protocol.EncodeBody(&frame.Push{Messages: []*common.Message{{MsgId: "msg-1", Seq: 1, Body: []byte("hi")}}})
+			receipt := protocol.EncodeBody(&frame.ReadReceipt{ConvId: "p:c2001|m1001", Reader: "c2001", ConvSeq: 4})
+			resp, err := e.g.Deliver(context.Background(), &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{
+				{ConnIds: []string{idA, idC, "gone-1"}, Op: int32(protocol.OpPush), Body: push},
+				{ConnIds: []string{idA}, Op: int32(protocol.OpReadReceipt), Body: receipt},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(resp.Missing, []string{"gone-1"}) || len(resp.Dropped) != 0 {
+				t.Fatalf("response %+v", resp)
+			}
+			for _, cl := range []*client{a, c} {
+				var p frame.Push
+				cl.expect(protocol.OpPush, 0, &p)
+				if len(p.Messages) != 1 || p.Messages[0].MsgId != "msg-1" || string(p.Messages[0].Body) != "hi" {
+					t.Fatalf("push %+v", p)
+				}
+			}
+			var rr frame.ReadReceipt
+			a.expect(protocol.OpReadReceipt, 0, &rr)
+			if rr.Reader != "c2001" || rr.ConvSeq != 4 {
+				t.Fatalf("receipt %+v", rr)
+			}
+			// b got nothing: its next frame is the answer to its own heartbeat.
+			b.heartbeat()
+		})
+	}
+}
+
+func TestDeliverRefusesClientOps(t *testing.T) {
+	e := start(t, viaNetpoll, nil)
+	for _, op := range []int32{int32(protocol.OpSend), 0, 200, -1, 1 << 20} {
+		_, err := e.g.Deliver(context.Background(), &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{Op: op}}})
+		if ime, ok := err.(*common.IMError); !ok || ime.Code != int32(common.ErrorCode_BAD_REQUEST) {
+			t.Fatalf("op %d: %v", op, err)
+		}
+	}
+}
+
+func TestKickClosesWithKickFrame(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, nil)
+			c := e.dial(t)
+			id := c.login(e, "m1001", "phone").SessionId
+			if !kick(t, e.g, id, frame.KickReason_AUTH_REVOKED) {
+				t.Fatal("Kick: not found")
+			}
+			var k frame.Kick
+			c.expect(protocol.OpKick, 0, &k)
+			if k.Reason != int32(frame.KickReason_AUTH_REVOKED) || k.Message != "bye" {
+				t.Fatalf("kick %+v", k)
+			}
+			c.expectClosed()
+			e.eventually(t, "disconnect", func() bool { return slices.Equal(e.logic.disconnected(), []string{id}) })
+			if kick(t, e.g, id, frame.KickReason_AUTH_REVOKED) {
+				t.Fatal("Kick of a closed connection: found")
+			}
+			if s := e.g.Stats(); s.Open != 0 || s.Authenticated != 0 {
+				t.Fatalf("stats %+v", s)
+			}
+		})
+	}
+}

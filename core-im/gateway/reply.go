@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+)
+
+// encode builds one whole frame; replies carry the request's seq, pushes 0.
+func encode(op protocol.Op, seq uint32, body protocol.Body) []byte {
+	return protocol.AppendMessage(nil, op, seq, nil, body)
+}
+
+func traceID(f *protocol.Frame) string {
+	if f == nil || !f.HasTrace() {
+		return ""
+	}
+	return f.Trace.TraceIDString()
+}
+
+// errorBody is the ERROR answering req (nil for a stream-level failure).
+func errorBody(req *protocol.Frame, code common.ErrorCode, msg string) *frame.Error {
+	return &frame.Error{Code: int32(code), Message: msg, TraceId: traceID(req)}
+}
+
+func seqOf(f *protocol.Frame) uint32 {
+	if f == nil {
+		return 0
+	}
+	return f.Seq
+}
+
+// reply queues a response to req. A full queue closes the session; the caller learns
+// it through the next open check, so the error needs no handling here.
+func (s *session) reply(req *protocol.Frame, op protocol.Op, body protocol.Body) {
+	_ = s.enqueue(encode(op, req.Seq, body))
+}
+
+func (s *session) replyError(req *protocol.Frame, e *frame.Error) {
+	s.reply(req, protocol.OpError, e)
+}
+
+// fatal answers req (nil when the stream itself is broken) with ERROR and closes.
+func (s *session) fatal(req *protocol.Frame, e *frame.Error, reason string) {
+	s.finish(encode(protocol.OpError, seqOf(req), e), reason)
+}
+
+// badRequest answers a body that did not decode; the frame boundary held, so the
+// connection stays usable.
+func (s *session) badRequest(req *protocol.Frame, err error) {
+	msg := "bad request"
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Message != "" {
+		msg = pe.Message
+	}
+	s.replyError(req, errorBody(req, common.ErrorCode_BAD_REQUEST, msg))
+}
+
+// failure turns a logic error into the ERROR the client may see: an *common.IMError keeps
+// its code and message; anything else is logged with its detail and reported as INTERNAL
+// (or UNAVAILABLE when logic did not answer in time), never with its text.
+func (s *session) failure(req *protocol.Frame, call string, err error) *frame.Error {
+	var ime *common.IMError
+	if errors.As(err, &ime) {
+		s.g.log.Debug("logic refused", append(s.attrs(), "call", call, "code", ime.Code, "err", ime.Message)...)
+		return &frame.Error{
+			Code:         ime.Code,
+			Message:      ime.Message,
+			Temporary:    ime.Temporary,
+			RetryAfterMs: ime.RetryAfterMs,
+			TraceId:      traceID(req),
+		}
+	}
+	s.g.log.Error("logic call failed", append(s.attrs(), "call", call, "err", err)...)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		e := errorBody(req, common.ErrorCode_UNAVAILABLE, "service unavailable")
+		e.Temporary = true
+		return e
+	}
+	return errorBody(req, common.ErrorCode_INTERNAL, "internal error")
+}

@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+)
+
+// The requests of an authenticated session. The user and device always come from the
+// session, never from the frame, so a client can only act as itself.
+
+func (s *session) send(f *protocol.Frame) {
+	var req frame.SendRequest
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return
+	}
+	kind := req.Kind
+	if kind == 0 {
+		kind = int32(common.MessageKind_CHAT)
+	}
+	if kind != int32(common.MessageKind_CHAT) {
+		// System and marketing messages enter through logic.PushToUsers, never a client.
+		s.replyError(f, errorBody(f, common.ErrorCode_FORBIDDEN, "clients may only send chat messages"))
+		return
+	}
+	id := s.ident.Load()
+	ctx, cancel := s.call()
+	resp, err := s.g.logic.Send(ctx, &logicgen.SendRequest{
+		UserId: id.user, DeviceId: id.device, ClientMsgId: req.ClientMsgId, ToUser: req.ToUser,
+		Kind: kind, ContentType: req.ContentType, Body: req.Body,
+	})
+	cancel()
+	if err != nil {
+		s.replyError(f, s.failure(f, "send", err))
+		return
+	}
+	s.reply(f, protocol.OpSendAck, &frame.SendAck{
+		ClientMsgId: req.ClientMsgId,
+		MsgId:       resp.GetMsgId(),
+		ConvId:      resp.GetConvId(),
+		ConvSeq:     resp.GetConvSeq(),
+		Seq:         resp.GetSeq(),
+		SentAtMs:    resp.GetSentAtMs(),
+		Duplicate:   resp.GetDuplicate(),
+		TraceId:     traceID(f),
+	})
+}
+
+func (s *session) sync(f *protocol.Frame) {
+	var req frame.SyncRequest
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return
+	}
+	ctx, cancel := s.call()
+	resp, err := s.g.logic.Sync(ctx, &logicgen.SyncRequest{
+		UserId: s.ident.Load().user, AfterSeq: req.AfterSeq, Limit: req.Limit,
+	})
+	cancel()
+	if err != nil {
+		s.replyError(f, s.failure(f, "sync", err))
+		return
+	}
+	s.reply(f, protocol.OpSyncResp, &frame.SyncResponse{
+		Messages: resp.GetMessages(), HasMore: resp.GetHasMore(), MaxSeq: resp.GetMaxSeq(),
+	})
+}
+
+// ack has no reply: a lost ack only means the device syncs a little more next time.
+func (s *session) ack(f *protocol.Frame) {
+	var req frame.DeliverAck
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return
+	}
+	id := s.ident.Load()
+	ctx, cancel := s.call()
+	_, err := s.g.logic.Ack(ctx, &logicgen.AckRequest{UserId: id.user, DeviceId: id.device, Seq: req.Seq})
+	cancel()
+	if err != nil {
+		s.g.log.Warn("ack failed", append(s.attrs(), "seq", req.Seq, "err", err)...)
+	}
+}
+
+func (s *session) read(f *protocol.Frame) {
+	var req frame.ReadRequest
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return
+	}
+	ctx, cancel := s.call()
+	resp, err := s.g.logic.Read(ctx, &logicgen.ReadRequest{
+		UserId: s.ident.Load().user, ConvId: req.ConvId, ConvSeq: req.ConvSeq,
+	})
+	cancel()
+	if err != nil {
+		s.replyError(f, s.failure(f, "read", err))
+		return
+	}
+	s.reply(f, protocol.OpReadAck, &frame.ReadAck{ConvId: req.ConvId, ConvSeq: resp.GetReadSeq()})
+}

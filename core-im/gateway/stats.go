@@ -1,0 +1,30 @@
+package gateway
+
+import "sync/atomic"
+
+// Stats is a snapshot of the gateway's counters, for metrics.
+type Stats struct {
+	Open          int64  // connections open now, authenticated or not
+	Authenticated int64  // connections past AUTH now
+	FramesIn      uint64 // frames read from clients
+	FramesOut     uint64 // frames written to clients
+	Dropped       uint64 // connections closed because their send queue was full
+	RateLimited   uint64 // client frames refused by the per-connection rate limit
+}
+
+type counters struct {
+	open, authenticated  atomic.Int64
+	framesIn, framesOut  atomic.Uint64
+	dropped, rateLimited atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Open:          c.open.Load(),
+		Authenticated: c.authenticated.Load(),
+		FramesIn:      c.framesIn.Load(),
+		FramesOut:     c.framesOut.Load(),
+		Dropped:       c.dropped.Load(),
+		RateLimited:   c.rateLimited.Load(),
+	}
+}

@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+)
+
+// sweep closes connections past their deadline: not authenticated within AuthTimeout, or
+// silent for IdleTimeout. One ticker walks the shards one lock at a time, instead of a
+// timer per connection, so an idle connection costs no timer.
+func (g *Gateway) sweep() {
+	defer g.wg.Done()
+	t := time.NewTicker(g.cfg.sweepInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stopBG:
+			return
+		case <-t.C:
+			g.sweepOnce()
+		}
+	}
+}
+
+func (g *Gateway) sweepOnce() {
+	now := g.now()
+	authDeadline := now - int64(g.cfg.AuthTimeout)
+	idleDeadline := now - int64(g.cfg.IdleTimeout)
+	var unauth, idle []*session
+	g.table.each(func(s *session) {
+		switch {
+		case s.ident.Load() == nil:
+			if s.created < authDeadline {
+				unauth = append(unauth, s)
+			}
+		case s.lastSeen.Load() < idleDeadline:
+			idle = append(idle, s)
+		}
+	})
+	for _, s := range unauth {
+		s.fatal(nil, &frame.Error{Code: int32(common.ErrorCode_UNAUTHENTICATED), Message: "no AUTH within the deadline"}, "auth timeout")
+	}
+	for _, s := range idle {
+		s.finish(encode(protocol.OpKick, 0, &frame.Kick{
+			Reason: int32(frame.KickReason_IDLE), Message: "no frame within the idle timeout",
+		}), "idle")
+	}
+}

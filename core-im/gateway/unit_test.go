@@ -1,0 +1,268 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/frame"
+)
+
+func TestBucket(t *testing.T) {
+	const sec = int64(time.Second)
+	var b bucket
+	now := int64(1)
+	for i := range 3 {
+		if ok, _ := b.allow(now, 2, 3); !ok {
+			t.Fatalf("frame %d of the burst refused", i)
+		}
+	}
+	ok, wait := b.allow(now, 2, 3)
+	if ok || wait != 500*time.Millisecond || b.drops != 1 {
+		t.Fatalf("over the burst: ok=%v wait=%v drops=%d", ok, wait, b.drops)
+	}
+	now += sec / 2 // one token back
+	if ok, _ := b.allow(now, 2, 3); !ok {
+		t.Fatal("refill refused")
+	}
+	if ok, _ := b.allow(now, 2, 3); ok || b.drops != 2 {
+		t.Fatalf("drops %d", b.drops)
+	}
+	now += 10 * sec // full again: refusals forgotten, and capped at the burst
+	if ok, _ := b.allow(now, 2, 3); !ok || b.drops != 0 || b.tokens != 2 {
+		t.Fatalf("after calm: drops=%d tokens=%v", b.drops, b.tokens)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Config{HeartbeatInterval: 10 * time.Second}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TCPAddr != ":8800" || c.WSAddr != ":8801" || c.Node != "local" || c.IOModel != IOModelNetpoll ||
+		c.AuthTimeout != 10*time.Second || c.IdleTimeout != 30*time.Second || c.RenewInterval != 10*time.Second ||
+		c.SendQueue != 256 || c.MaxBody != protocol.DefaultMaxBody || c.Shards != 256 ||
+		c.FrameRate != 50 || c.FrameBurst != 100 || c.DrainMaxDelay != 5*time.Second {
+		t.Fatalf("defaults %+v", c)
+	}
+	if _, err := (Config{IOModel: "epoll"}).withDefaults(); err == nil {
+		t.Fatal("unknown io model accepted")
+	}
+	if _, err := New(Config{}, nil, nil, nil); err == nil {
+		t.Fatal("New without logic accepted")
+	}
+}
+
+func frames(t *testing.T, n int, bodySize int) []byte {
+	t.Helper()
+	var b []byte
+	for i := range n {
+		b = protocol.AppendMessage(b, protocol.OpSend, uint32(i+1), nil, &frame.SendRequest{ClientMsgId: "c", Body: make([]byte, bodySize)})
+	}
+	return b
+}
+
+func TestLazyReader(t *testing.T) {
+	pool := &sync.Pool{}
+	for _, tc := range []struct {
+		name string
+		wrap func(io.Reader) io.Reader
+		size int
+	}{
+		{"small frames whole", func(r io.Reader) io.Reader { return r }, 10},
+		{"small frames byte by byte", iotest.OneByteReader, 10},
+		{"pooled size", iotest.HalfReader, 3000},
+		{"large frames", iotest.DataErrReader, 20000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := frames(t, 5, tc.size)
+			lr := newLazyReader(tc.wrap(bytes.NewReader(data)), 32<<10, pool)
+			for i := range 5 {
+				f, err := lr.next()
+				if err != nil {
+					t.Fatalf("frame %d: %v", i, err)
+				}
+				var req frame.SendRequest
+				if f.Seq != uint32(i+1) || protocol.DecodeBody(f.Body, &req) != nil || len(req.Body) != tc.size {
+					t.Fatalf("frame %d: seq %d", i, f.Seq)
+				}
+			}
+			if _, err := lr.next(); !errors.Is(err, io.EOF) {
+				t.Fatalf("end: %v", err)
+			}
+			if lr.pooled != nil || len(lr.cur) != len(lr.small) {
+				t.Fatal("buffer held after the stream was consumed")
+			}
+		})
+	}
+	t.Run("truncated", func(t *testing.T) {
+		data := frames(t, 1, 100)
+		lr := newLazyReader(bytes.NewReader(data[:len(data)-1]), 0, pool)
+		if _, err := lr.next(); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		lr := newLazyReader(bytes.NewReader([]byte("hello")), 0, pool)
+		if _, err := lr.next(); !errors.Is(err, protocol.ErrBadFrame) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("too large", func(t *testing.T) {
+		lr := newLazyReader(bytes.NewReader(frames(t, 1, 2000)), 1000, pool)
+		if _, err := lr.next(); !errors.Is(err, protocol.ErrTooLarge) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("idle between frames holds no buffer", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		lr := newLazyReader(pr, 0, pool)
+		go func() {
+			_, _ = pw.Write(frames(t, 1, 2000))
+			_, _ = pw.Write(frames(t, 1, 10))
+			_ = pw.Close()
+		}()
+		if _, err := lr.next(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lr.next(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lr.next(); !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		if lr.pooled != nil {
+			t.Fatal("pooled buffer kept")
+		}
+	})
+}
+
+func TestTable(t *testing.T) {
+	tb := newTable(4)
+	a := &session{id: "a"}
+	b := &session{id: "b"}
+	tb.add(a)
+	tb.add(b)
+	a.ident.Store(&identity{user: "u", device: "d"})
+	tb.bindDevice(a, deviceKey{"u", "d"})
+	b.ident.Store(&identity{user: "u", device: "d"})
+	tb.bindDevice(b, deviceKey{"u", "d"}) // b replaces a on the same device
+	tb.remove(a)                          // a's late removal must not unbind b
+	if tb.get("a") != nil || tb.get("b") != b || tb.byDevice("u", "d") != b {
+		t.Fatal("late removal of a replaced session unbound its successor")
+	}
+	if n := len(tb.snapshot()); n != 1 {
+		t.Fatalf("snapshot of %d", n)
+	}
+	tb.remove(b)
+	if tb.get("b") != nil || tb.byDevice("u", "d") != nil {
+		t.Fatal("b still present")
+	}
+}
+
+func TestConnIDsUnique(t *testing.T) {
+	a, b := newConnIDs(), newConnIDs()
+	seen := map[string]bool{}
+	for range 1000 {
+		for _, id := range []string{a.next(), b.next()} {
+			if seen[id] {
+				t.Fatalf("duplicate %s", id)
+			}
+			seen[id] = true
+		}
+	}
+}
+
+// recordingConn is a transport that records each write call.
+type recordingConn struct {
+	mu     sync.Mutex
+	writes [][][]byte
+	closed bool
+	wrote  chan struct{}
+}
+
+func (c *recordingConn) writeFrames(frames [][]byte) error {
+	c.mu.Lock()
+	c.writes = append(c.writes, frames)
+	c.mu.Unlock()
+	c.wrote <- struct{}{}
+	return nil
+}
+
+func (c *recordingConn) close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	return nil
+}
+
+func newUnstarted(t testing.TB, cfg Config) *Gateway {
+	t.Helper()
+	tokens, err := auth.NewTokens(testSecret, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(cfg, newFakeLogic(), tokens, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
+	return g
+}
+
+// Frames queued while the flush worker is busy elsewhere go out in one write call.
+func TestQueuedFramesGoOutInOneWrite(t *testing.T) {
+	g := newUnstarted(t, Config{SendQueue: 8})
+	rc := &recordingConn{wrote: make(chan struct{}, 4)}
+	s := g.newSession(rc)
+	for i := range 5 {
+		if err := s.enqueue([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.flush.start(1)
+	defer g.flush.stop()
+	<-rc.wrote
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.writes) != 1 || len(rc.writes[0]) != 5 {
+		t.Fatalf("writes %v, want one call with 5 frames", rc.writes)
+	}
+}
+
+func TestSendQueueOverflow(t *testing.T) {
+	g := newUnstarted(t, Config{SendQueue: 3})
+	rc := &recordingConn{wrote: make(chan struct{}, 4)}
+	s := g.newSession(rc)
+	for range 3 {
+		if err := s.enqueue([]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.enqueue([]byte{1}); !errors.Is(err, ErrSendQueueFull) {
+		t.Fatalf("4th frame: %v", err)
+	}
+	if err := s.enqueue([]byte{1}); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("after overflow: %v", err)
+	}
+	g.flush.start(1)
+	defer g.flush.stop()
+	<-rc.wrote
+	// Only the KICK went out, then the connection was closed.
+	g2 := g.Stats()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.writes) != 1 || len(rc.writes[0]) != 1 || !bytes.Equal(rc.writes[0][0], g.kickSlow) {
+		t.Fatalf("writes %v", rc.writes)
+	}
+	if g2.Dropped != 1 {
+		t.Fatalf("stats %+v", g2)
+	}
+}
