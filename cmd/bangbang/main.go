@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/cloudwego/kitex/pkg/klog"
 )
 
 const usage = `bangbang: IM and marketing for a life-services platform
@@ -31,6 +34,12 @@ variable (for example --data-dir by BANGBANG_DATA_DIR).
 `
 
 func main() {
+	// Hertz and Kitex log through their own global loggers; keep them to what needs a look,
+	// on stderr beside our JSON lines.
+	hlog.SetOutput(os.Stderr)
+	hlog.SetLevel(hlog.LevelWarn)
+	klog.SetOutput(os.Stderr)
+	klog.SetLevel(klog.LevelWarn)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
