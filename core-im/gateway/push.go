@@ -33,8 +33,15 @@ func (g *Gateway) Deliver(ctx context.Context, req *gatewaygen.DeliverRequest) (
 		b := protocol.AppendFrame(nil, &protocol.Frame{Op: op, Body: d.GetBody()})
 		for _, id := range d.GetConnIds() {
 			s := g.table.get(id)
-			if s == nil || s.ident.Load() == nil {
+			if s == nil {
 				resp.Missing = append(resp.Missing, id)
+				continue
+			}
+			if s.ident.Load() == nil {
+				// Logic has registered the route but AUTH_OK is not out yet. Reporting the
+				// connection missing would make logic delete its fresh route; skipping the
+				// frame loses nothing, because the message is already stored and a client
+				// syncs after AUTH_OK, which is sent after this moment.
 				continue
 			}
 			switch err := s.enqueue(b); {

@@ -9,6 +9,7 @@ import (
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
 )
 
 func kick(t *testing.T, g *Gateway, connID string, reason frame.KickReason) bool {
@@ -91,6 +92,36 @@ func TestKickClosesWithKickFrame(t *testing.T) {
 			if s := e.g.Stats(); s.Open != 0 || s.Authenticated != 0 {
 				t.Fatalf("stats %+v", s)
 			}
+		})
+	}
+}
+
+// TestDeliverDuringAuthKeepsTheRoute: a push can reach the node after logic registered the
+// route but before AUTH_OK is out. The connection must not be reported missing (logic
+// would delete its fresh route and the device would get no pushes until renewal), and
+// nothing may precede AUTH_OK; the client's sync after AUTH_OK fetches the message.
+func TestDeliverDuringAuthKeepsTheRoute(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, nil)
+			push := protocol.EncodeBody(&frame.Push{Messages: []*common.Message{{MsgId: "early", Seq: 1}}})
+			var resp *gatewaygen.DeliverResponse
+			e.logic.mu.Lock()
+			e.logic.onConnect = func(req *logicgen.ConnectRequest) {
+				var err error
+				resp, err = e.g.Deliver(context.Background(), &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{
+					{ConnIds: []string{req.ConnId}, Op: int32(protocol.OpPush), Body: push}}})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			e.logic.mu.Unlock()
+			c := e.dial(t)
+			c.login(e, "m1001", "phone") // fails if the push came before AUTH_OK
+			if resp == nil || len(resp.Missing) != 0 || len(resp.Dropped) != 0 {
+				t.Fatalf("deliver during auth: %+v", resp)
+			}
+			c.heartbeat() // the next frame is the heartbeat's answer, not the skipped push
 		})
 	}
 }
