@@ -6,7 +6,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+
+	"github.com/bangbang-im/bangbang/gen/common"
 )
+
+// ownQueue bounds acked own sends waiting for the delivery goroutine; past it they are
+// dropped and come back with the next sync, like any missed push.
+const ownQueue = 256
 
 // eventBuffer is small on purpose: events are advisory and dropped when nobody reads them.
 const eventBuffer = 64
@@ -18,6 +24,7 @@ type Client struct {
 	userID string // fixed by the first AUTH_OK
 
 	msgs     chan Message
+	own      chan *common.Message // this device's own sends, acked: they join the inbox order
 	receipts chan Receipt
 	events   chan Event
 
@@ -48,6 +55,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		msgs:     make(chan Message, cfg.Buffer),
+		own:      make(chan *common.Message, ownQueue),
 		receipts: make(chan Receipt, cfg.Buffer),
 		events:   make(chan Event, eventBuffer),
 		done:     make(chan struct{}),

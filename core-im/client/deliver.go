@@ -59,6 +59,12 @@ func (d *deliverer) stream(cn *conn) {
 				return
 			}
 			needSync = gap
+		case m := <-d.c.own:
+			ok, gap := d.push([]*common.Message{m})
+			if !ok {
+				return
+			}
+			needSync = gap
 		case <-cn.wake:
 			needSync = cn.lost.Swap(false)
 		case <-d.acks.C():

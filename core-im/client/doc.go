@@ -7,7 +7,9 @@
 // from the last sequence handed to the app before delivering live pushes, buffers pushes
 // that arrive meanwhile, drops duplicates (by sequence and message id) and syncs again when
 // a push leaves a gap. Send keeps one client_msg_id across retries, so a resend after a
-// dropped connection never creates a second message.
+// dropped connection never creates a second message. The app's own sends appear in Messages
+// too, in their inbox place: the server pushes a message to every device but the one that
+// sent it, and the SDK inserts the acked send itself, so no sync is needed to fill that seq.
 //
 // Concurrency: a Client is safe for concurrent use. It owns one supervisor goroutine
 // (connect, heartbeat, reconnect), one delivery goroutine (sync, ordering, acks) and, per

@@ -41,6 +41,7 @@ func (c *Client) SendWithID(ctx context.Context, clientMsgID, to, contentType st
 	if err := c.call(ctx, protocol.OpSend, req, protocol.OpSendAck, &ack); err != nil {
 		return SendResult{}, fmt.Errorf("client: send %s: %w", clientMsgID, err)
 	}
+	c.ownSent(req, &ack)
 	return SendResult{
 		MsgID:     ack.MsgId,
 		ConvID:    ack.ConvId,
@@ -50,6 +51,27 @@ func (c *Client) SendWithID(ctx context.Context, clientMsgID, to, contentType st
 		Duplicate: ack.Duplicate,
 		TraceID:   ack.TraceId,
 	}, nil
+}
+
+// ownSent gives an acked message to the delivery goroutine. The server pushes a message to
+// every device of both users except the sending one, which has the ack instead; without this
+// the sending device would see a gap in its inbox at the next push and sync just to fetch
+// its own message.
+func (c *Client) ownSent(req *frame.SendRequest, ack *frame.SendAck) {
+	if ack.Seq <= 0 {
+		return
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "text/plain" // what the server stores for an empty content type
+	}
+	m := &common.Message{MsgId: ack.MsgId, ConvId: ack.ConvId, ConvSeq: ack.ConvSeq, Seq: ack.Seq,
+		FromUser: c.userID, ToUser: req.ToUser, Kind: req.Kind, ContentType: ct,
+		Body: req.Body, ClientMsgId: req.ClientMsgId, SentAtMs: ack.SentAtMs}
+	select {
+	case c.own <- m:
+	default:
+	}
 }
 
 // MarkRead records that the user has read convID up to convSeq and returns the effective

@@ -199,3 +199,39 @@ func TestMarkReadAndReceipts(t *testing.T) {
 		t.Fatal("no receipt")
 	}
 }
+
+// TestOwnSendJoinsTheInboxWithoutSync: the server does not push a message to the device
+// that sent it; the acked send takes its place in the inbox order, so the next push
+// continues the sequence instead of looking like a gap.
+func TestOwnSendJoinsTheInboxWithoutSync(t *testing.T) {
+	s := newTestServer(t)
+	c := dial(t, testConfig(t, s))
+	sc := s.accept()
+	synced(t, c, sc)
+
+	out := sendAsync(t.Context(), c, "mine")
+	var req frame.SendRequest
+	f := sc.expect(protocol.OpSend, &req)
+	own := &common.Message{MsgId: "own-1", ConvId: "p:u1|u2", ConvSeq: 1, Seq: 1, FromUser: c.UserID(),
+		ToUser: "u2", Kind: int32(common.MessageKind_CHAT), ContentType: "text/plain", Body: []byte("mine"),
+		ClientMsgId: req.ClientMsgId, SentAtMs: 1_700_000_000_000}
+	s.store(own) // what a later sync would return
+	if err := sc.write(protocol.OpSendAck, f.Seq, &frame.SendAck{ClientMsgId: req.ClientMsgId, MsgId: "own-1",
+		ConvId: "p:u1|u2", ConvSeq: 1, Seq: 1, SentAtMs: 1_700_000_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	if o := await(t, out); o.err != nil {
+		t.Fatal(o.err)
+	}
+	got := receive(t, c, 1)
+	if got[0].ID != "own-1" || got[0].Seq != 1 || got[0].From != c.UserID() || string(got[0].Body) != "mine" || got[0].ContentType != "text/plain" {
+		t.Fatalf("own message handed as %+v", got[0])
+	}
+	noMore(t, c, sc, 2)
+	s.mu.Lock()
+	syncs := len(s.syncs)
+	s.mu.Unlock()
+	if syncs != 1 {
+		t.Fatalf("%d syncs, want only the one after connecting", syncs)
+	}
+}
