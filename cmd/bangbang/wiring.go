@@ -98,7 +98,9 @@ func openRoutes(ctx context.Context, c *config) (router.Table, string, error) {
 	if c.RedisAddr == "" {
 		return router.NewMemory(router.MemoryOptions{}), "memory", nil
 	}
-	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr})
+	// Context deadlines must reach the socket: a hung Redis would otherwise cost go-redis's
+	// 5s read timeout per call instead of the caller's deadline.
+	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true})
 	if err := rc.Ping(ctx).Err(); err != nil {
 		_ = rc.Close()
 		return nil, "", fmt.Errorf("redis %s: %w", c.RedisAddr, err)
