@@ -26,7 +26,9 @@ commands:
   logic     the IM logic layer, serving Kitex on --logic-addr (:8900)
   gateway   an IM gateway (TCP :8800, WebSocket :8801), calling logic over Kitex and serving
             pushes on --push-addr (:8901)
-  edge      the merchant HTTP API (:8700): /v1/login, /healthz
+  edge      the merchant HTTP API (:8700): /v1/login, marketing actions, /healthz
+  sim       the third parties' SOAP services, simulated (:8600 housing, :8601
+            recruitment, :8602 account), with fault injection at /_sim/faults
   im        a terminal IM client: im login | im send | im listen | im chat
 
 Run 'bangbang <command> -h' for its flags. Every flag can also be set by a BANGBANG_*
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runGateway(ctx, rest, stderr)
 	case "edge":
 		return runEdge(ctx, rest, stderr)
+	case "sim":
+		return runSim(ctx, rest, stderr)
 	case "im":
 		return runIM(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
