@@ -10,6 +10,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
 	"github.com/bangbang-im/bangbang/marketing/edge"
+	"github.com/bangbang-im/bangbang/soap-clients/sim"
 )
 
 // runAll runs every component in one process, wired directly through the same interfaces
@@ -22,24 +23,21 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.gatewayFlags(&c)
 	f.edgeFlags(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants, customers and an admin key")
+	var s simFlags
+	f.simFlags(&s, "127.0.0.1") // loopback only: the simulators stand in for outside parties
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	lc := &lifecycle{log: log}
-	err = startAll(ctx, &c, lc, stdout)
-	if err == nil {
-		log.Info("bangbang all: ready", "im_tcp", dialable(c.TCPAddr, c.PublicHost), "edge", dialable(c.EdgeAddr, c.PublicHost))
-		<-ctx.Done()
-		log.Info("bangbang all: shutting down")
-	}
-	return joinStop(err, lc.shutdown())
+	return serve(ctx, "all", c.LogLevel, stderr, func(lc *lifecycle) error {
+		if err := startAll(ctx, &c, s, lc, stdout); err != nil {
+			return err
+		}
+		lc.log.Info("bangbang all: ready", "im_tcp", dialable(c.TCPAddr, c.PublicHost), "edge", dialable(c.EdgeAddr, c.PublicHost))
+		return nil
+	})
 }
 
-func startAll(ctx context.Context, c *config, lc *lifecycle, stdout io.Writer) error {
+func startAll(ctx context.Context, c *config, s simFlags, lc *lifecycle, stdout io.Writer) error {
 	log := lc.log
 	tk, err := tokens(c)
 	if err != nil {
@@ -50,11 +48,11 @@ func startAll(ctx context.Context, c *config, lc *lifecycle, stdout io.Writer) e
 		return err
 	}
 	lc.add("store", func(context.Context) error { return st.Close() })
-	rt, rtName, err := openRoutes(ctx, c)
+	rc, err := openRedis(ctx, c, lc)
 	if err != nil {
 		return err
 	}
-	lc.add("routes", func(context.Context) error { return rt.Close() })
+	rt, rtName := openRoutes(rc, lc)
 	log.Info("storage", "messages", stName, "routes", rtName)
 
 	if c.Demo {
@@ -80,8 +78,18 @@ func startAll(ctx context.Context, c *config, lc *lifecycle, stdout io.Writer) e
 	}
 	lc.add("gateway", gw.Shutdown)
 
+	sm, err := startSim(s, lc)
+	if err != nil {
+		return err
+	}
+	deps, err := marketingDeps(partnerFlags{housingURL: sm.URL(sim.Housing), recruitmentURL: sm.URL(sim.Recruitment),
+		accountURL: sm.URL(sim.Account), id: s.partnerID, key: s.partnerKey}, rc, lc, log)
+	if err != nil {
+		return err
+	}
+	deps.Logic, deps.Tokens, deps.Logger = svc, tk, log.With("component", "edge")
 	ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
-		IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws"}, svc, tk, log.With("component", "edge"))
+		IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 	if err := ed.Start(); err != nil {
 		return err
 	}
@@ -108,11 +116,4 @@ func (l *lateGateway) Gateway(node string) (gatewaygen.GatewayService, error) {
 		return nil, fmt.Errorf("no gateway %q in this process", node)
 	}
 	return l.gw, nil
-}
-
-func joinStop(runErr, stopErr error) error {
-	if runErr != nil {
-		return runErr
-	}
-	return stopErr
 }

@@ -107,7 +107,8 @@ func startAllProc(t *testing.T, env []string) system {
 	t.Helper()
 	tcp, edgeAddr := freeAddr(t), freeAddr(t)
 	start(t, "all", env, []string{tcp, edgeAddr}, "all", "--demo", "--data-dir", t.TempDir(),
-		"--tcp-addr", tcp, "--ws-addr", "-", "--edge-addr", edgeAddr)
+		"--tcp-addr", tcp, "--ws-addr", "-", "--edge-addr", edgeAddr,
+		"--sim-housing-addr", freeAddr(t), "--sim-recruitment-addr", freeAddr(t), "--sim-account-addr", freeAddr(t))
 	return system{edge: "http://" + edgeAddr, imAddr: tcp}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/cloudwego/kitex/client"
@@ -74,22 +75,18 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	lc := &lifecycle{log: log}
-	err = func() error {
+	return serve(ctx, "logic", c.LogLevel, stderr, func(lc *lifecycle) error {
+		log := lc.log
 		st, stName, err := openStore(ctx, &c, log.With("component", "store"))
 		if err != nil {
 			return err
 		}
 		lc.add("store", func(context.Context) error { return st.Close() })
-		rt, rtName, err := openRoutes(ctx, &c)
+		rc, err := openRedis(ctx, &c, lc)
 		if err != nil {
 			return err
 		}
-		lc.add("routes", func(context.Context) error { return rt.Close() })
+		rt, rtName := openRoutes(rc, lc)
 		if c.Demo {
 			if err := seedDemo(ctx, st, stderr); err != nil {
 				return err
@@ -111,11 +108,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		lc.add("logic server", stop)
 		log.Info("logic: ready", "addr", c.LogicAddr, "messages", stName, "routes", rtName)
 		return nil
-	}()
-	if err == nil {
-		<-ctx.Done()
-	}
-	return joinStop(err, lc.shutdown())
+	})
 }
 
 func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
@@ -133,12 +126,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	if c.Node == "" {
 		c.Node = dialable(c.PushAddr, "127.0.0.1")
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	lc := &lifecycle{log: log}
-	err = func() error {
+	return serve(ctx, "gateway", c.LogLevel, stderr, func(lc *lifecycle) error {
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
@@ -148,7 +136,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel},
-			lg, tk, log.With("component", "gateway"))
+			lg, tk, lc.log.With("component", "gateway"))
 		if err != nil {
 			return err
 		}
@@ -164,33 +152,28 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("start gateway: %w", err)
 		}
 		lc.add("gateway", gw.Shutdown)
-		log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
+		lc.log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
 		return nil
-	}()
-	if err == nil {
-		<-ctx.Done()
-	}
-	return joinStop(err, lc.shutdown())
+	})
 }
 
 func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	c := defaults()
 	c.LogicAddr = "127.0.0.1:8900"
+	var p partnerFlags
 	f := newFlagSet("edge", stderr)
 	f.common(&c)
 	f.edgeFlags(&c)
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP address told to clients")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket address told to clients")
+	c.RedisAddr = os.Getenv("REDIS_ADDR")
+	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
+	f.partnerFlags(&p)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	lc := &lifecycle{log: log}
-	err = func() error {
+	return serve(ctx, "edge", c.LogLevel, stderr, func(lc *lifecycle) error {
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
@@ -199,16 +182,22 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		rc, err := openRedis(ctx, &c, lc)
+		if err != nil {
+			return err
+		}
+		deps, err := marketingDeps(p, rc, lc, lc.log)
+		if err != nil {
+			return err
+		}
+		deps.Logic, deps.Tokens, deps.Logger = lg, tk, lc.log.With("component", "edge")
 		ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
-			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws"}, lg, tk, log.With("component", "edge"))
+			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 		if err := ed.Start(); err != nil {
 			return err
 		}
 		lc.add("edge", ed.Shutdown)
+		lc.log.Info("edge: ready", "addr", c.EdgeAddr, "logic", c.LogicAddr)
 		return nil
-	}()
-	if err == nil {
-		<-ctx.Done()
-	}
-	return joinStop(err, lc.shutdown())
+	})
 }

@@ -47,17 +47,13 @@ func runSim(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	lc := &lifecycle{log: log}
-	sm, err := startSim(s, lc)
-	if err == nil {
-		h, r, a := sm.Addrs()
-		log.Info("sim: ready", "housing", sm.URL(sim.Housing), "recruitment", sm.URL(sim.Recruitment),
-			"account", sm.URL(sim.Account), "addrs", []string{h, r, a})
-		<-ctx.Done()
-	}
-	return joinStop(err, lc.shutdown())
+	return serve(ctx, "sim", c.LogLevel, stderr, func(lc *lifecycle) error {
+		sm, err := startSim(s, lc)
+		if err != nil {
+			return err
+		}
+		lc.log.Info("sim: ready", "housing", sm.URL(sim.Housing), "recruitment", sm.URL(sim.Recruitment),
+			"account", sm.URL(sim.Account))
+		return nil
+	})
 }

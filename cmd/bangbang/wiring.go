@@ -73,6 +73,30 @@ func (l *lifecycle) shutdown() error {
 	return errors.Join(errs...)
 }
 
+// serve runs one command: it starts components with start, which registers each one's stop
+// with the lifecycle, waits for a signal, then stops them in reverse order. A start that
+// fails stops what had started and returns its error.
+func serve(ctx context.Context, name, level string, stderr io.Writer, start func(*lifecycle) error) error {
+	log, err := newLogger(level, stderr)
+	if err != nil {
+		return err
+	}
+	lc := &lifecycle{log: log}
+	err = start(lc)
+	if err == nil {
+		<-ctx.Done()
+		log.Info(name + ": shutting down")
+	}
+	return joinStop(err, lc.shutdown())
+}
+
+func joinStop(runErr, stopErr error) error {
+	if runErr != nil {
+		return runErr
+	}
+	return stopErr
+}
+
 // openStore opens PostgreSQL when a URL is configured, else SQLite under the data dir.
 func openStore(ctx context.Context, c *config, log *slog.Logger) (store.Store, string, error) {
 	if c.DatabaseURL != "" {
@@ -93,28 +117,35 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (store.Store, s
 	return st, "sqlite:" + path, nil
 }
 
-// openRoutes opens the Redis route table when an address is configured, else in-process.
-func openRoutes(ctx context.Context, c *config) (router.Table, string, error) {
+// openRedis connects to Redis when an address is configured (nil, nil when not); the client
+// is shared by the route table, the rate limiter and the idempotency keys, and closed last.
+func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, error) {
 	if c.RedisAddr == "" {
-		return router.NewMemory(router.MemoryOptions{}), "memory", nil
+		return nil, nil
 	}
 	// Context deadlines must reach the socket: a hung Redis would otherwise cost go-redis's
 	// 5s read timeout per call instead of the caller's deadline.
 	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true})
 	if err := rc.Ping(ctx).Err(); err != nil {
 		_ = rc.Close()
-		return nil, "", fmt.Errorf("redis %s: %w", c.RedisAddr, err)
+		return nil, fmt.Errorf("redis %s: %w", c.RedisAddr, err)
 	}
-	return closeBoth{router.NewRedis(rc, router.RedisOptions{}), rc}, "redis:" + c.RedisAddr, nil
+	lc.add("redis", func(context.Context) error { return rc.Close() })
+	return rc, nil
 }
 
-// closeBoth closes the Redis client with the table that uses it.
-type closeBoth struct {
-	router.Table
-	rc *redis.Client
+// openRoutes opens the Redis route table when Redis is configured, else in-process.
+func openRoutes(rc *redis.Client, lc *lifecycle) (router.Table, string) {
+	var rt router.Table
+	name := "memory"
+	if rc != nil {
+		rt, name = router.NewRedis(rc, router.RedisOptions{}), "redis"
+	} else {
+		rt = router.NewMemory(router.MemoryOptions{})
+	}
+	lc.add("routes", func(context.Context) error { return rt.Close() })
+	return rt, name
 }
-
-func (c closeBoth) Close() error { return errors.Join(c.Table.Close(), c.rc.Close()) }
 
 // tokens builds the token signer. Without a configured secret one is generated once and
 // kept in the data dir, so a restart keeps tokens valid; separate processes must share it

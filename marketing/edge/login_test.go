@@ -38,7 +38,8 @@ func startEdge(t *testing.T, lg logicgen.LogicService) (*Server, *auth.Tokens) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Addr: "127.0.0.1:0", IMTCP: "127.0.0.1:8800", IMWS: "ws://127.0.0.1:8801/ws", MaxBodyBytes: 1024}, lg, tk, nil)
+	s := New(Config{Addr: "127.0.0.1:0", IMTCP: "127.0.0.1:8800", IMWS: "ws://127.0.0.1:8801/ws", MaxBodyBytes: 1024},
+		Deps{Logic: lg, Tokens: tk})
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,9 @@ func realLogic(t *testing.T) logicgen.LogicService {
 
 func post(t *testing.T, url, body string) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +84,7 @@ func post(t *testing.T, url, body string) (int, http.Header, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	observed.record("POST", resp.Request.URL.Path, resp.StatusCode, b)
 	return resp.StatusCode, resp.Header, b
 }
 
@@ -130,11 +134,15 @@ func TestLogin(t *testing.T) {
 	if status, _, _ := post(t, base+"/v1/login", `{"user_id":"`+strings.Repeat("u", 2000)+`"}`); status != 413 {
 		t.Fatalf("oversized body: status %d, want 413", status)
 	}
-	resp, err := http.Get(base + "/healthz")
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(base + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
+	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	observed.record("GET", "/healthz", resp.StatusCode, b)
 }
 
 func TestLoginWhenLogicIsDown(t *testing.T) {

@@ -13,6 +13,11 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/marketing/idempotency"
+	"github.com/bangbang-im/bangbang/marketing/ratelimit"
+	"github.com/bangbang-im/bangbang/soap-clients/account"
+	"github.com/bangbang-im/bangbang/soap-clients/housing"
+	"github.com/bangbang-im/bangbang/soap-clients/recruitment"
 )
 
 // Config of the edge server.
@@ -22,33 +27,74 @@ type Config struct {
 	// IMTCP and IMWS are what /v1/login tells clients to connect to, e.g.
 	// "127.0.0.1:8800" and "ws://127.0.0.1:8801/ws".
 	IMTCP, IMWS string
-	// MaxBodyBytes bounds a request body; 0 means 64 KiB.
+	// MaxBodyBytes bounds a request body at the HTTP layer (Hertz answers 413
+	// itself, before any handler); 0 means 64 KiB. Marketing routes apply
+	// their own, smaller limit (maxActionBody) with the API's error shape.
 	MaxBodyBytes int
+	// IdempotencyTTL is how long a paid action's result is replayed for its
+	// Idempotency-Key; 0 means 24h.
+	IdempotencyTTL time.Duration
+	// IdempotencyLease is how long a claim on a key lasts while its request
+	// runs; it must exceed the SOAP clients' whole deadline. 0 means 30s.
+	IdempotencyLease time.Duration
+}
+
+// Deps are what the server calls. Logic and Tokens are required. The SOAP
+// clients, Limiter and Idempotency may be nil: the marketing routes that need
+// a missing one answer 503 "marketing is not configured".
+type Deps struct {
+	Logic       logicgen.LogicService
+	Tokens      *auth.Tokens
+	Housing     *housing.Client
+	Recruitment *recruitment.Client
+	Account     *account.Client
+	Limiter     ratelimit.Limiter
+	Idempotency idempotency.Store
+	Logger      *slog.Logger
 }
 
 // Server is the edge HTTP server.
 type Server struct {
-	cfg    Config
-	logic  logicgen.LogicService
-	tokens *auth.Tokens
-	log    *slog.Logger
-	ln     net.Listener
-	h      *server.Hertz
-	done   chan struct{}
+	cfg         Config
+	logic       logicgen.LogicService
+	tokens      *auth.Tokens
+	housing     *housing.Client
+	recruitment *recruitment.Client
+	account     *account.Client
+	limiter     ratelimit.Limiter
+	idem        idempotency.Store
+	log         *slog.Logger
+	ln          net.Listener
+	h           *server.Hertz
+	done        chan struct{}
+	runErr      error // set before done is closed
 }
 
-// New builds the server; Start binds it.
-func New(cfg Config, logic logicgen.LogicService, tokens *auth.Tokens, logger *slog.Logger) *Server {
+// New builds the server; Start binds it. It does not own the clients and
+// stores in deps: their creator closes them after Shutdown.
+func New(cfg Config, deps Deps) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = ":8700"
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
+	if cfg.IdempotencyTTL <= 0 {
+		cfg.IdempotencyTTL = 24 * time.Hour
+	}
+	if cfg.IdempotencyLease <= 0 {
+		cfg.IdempotencyLease = 30 * time.Second
+	}
+	logger := deps.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, logic: logic, tokens: tokens, log: logger, done: make(chan struct{})}
+	return &Server{
+		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
+		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
+		limiter: deps.Limiter, idem: deps.Idempotency,
+		log: logger, done: make(chan struct{}),
+	}
 }
 
 // Start binds the listener and serves in the background until Shutdown.
@@ -64,18 +110,42 @@ func (s *Server) Start() error {
 		server.WithDisablePrintRoute(true),
 		server.WithReadTimeout(10*time.Second),
 		server.WithExitWaitTime(time.Second),
+		// A wrong method or a trailing slash gets the API's error shape, not
+		// a redirect an app would follow with a different method.
+		server.WithHandleMethodNotAllowed(true),
+		server.WithRedirectTrailingSlash(false),
 	)
-	s.h.Use(requestID)
-	s.h.GET("/healthz", s.healthz)
-	s.h.POST("/v1/login", s.login)
+	s.routes(s.h)
 	go func() {
 		defer close(s.done)
 		if err := s.h.Run(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.runErr = err
 			s.log.Error("edge server stopped", "err", err)
 		}
 	}()
+	// Hertz marks itself running inside Run, on the goroutine above, and
+	// ignores a Shutdown that comes before: wait for it so that a Shutdown
+	// right after Start stops the server rather than leaving it serving.
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(startTimeout)
+	for !s.h.IsRunning() {
+		select {
+		case <-s.done:
+			if s.runErr == nil {
+				return fmt.Errorf("edge serve %s: stopped at start", s.cfg.Addr)
+			}
+			return fmt.Errorf("edge serve %s: %w", s.cfg.Addr, s.runErr)
+		case <-deadline:
+			return fmt.Errorf("edge serve %s: not running after %v", s.cfg.Addr, startTimeout)
+		case <-tick.C:
+		}
+	}
 	return nil
 }
+
+// startTimeout bounds how long Start waits for Hertz to serve.
+const startTimeout = 5 * time.Second
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bangbang-im/bangbang/marketing/edge"
+	"github.com/bangbang-im/bangbang/marketing/idempotency"
+	"github.com/bangbang-im/bangbang/marketing/ratelimit"
+	"github.com/bangbang-im/bangbang/soap-clients/account"
+	"github.com/bangbang-im/bangbang/soap-clients/housing"
+	"github.com/bangbang-im/bangbang/soap-clients/partner"
+	"github.com/bangbang-im/bangbang/soap-clients/recruitment"
+	"github.com/bangbang-im/bangbang/soap-clients/sim"
+)
+
+// partnerTimeout is the edge's whole budget for one third-party call, retries included;
+// the idempotency lease outlives it so a claim never lapses while its call runs.
+const (
+	partnerTimeout   = 3 * time.Second
+	idempotencyLease = 30 * time.Second
+)
+
+// partnerFlags say where the third parties' SOAP services are and how to authenticate.
+type partnerFlags struct {
+	housingURL, recruitmentURL, accountURL string
+	id, key                                string
+}
+
+func (f *flagSet) partnerFlags(p *partnerFlags) {
+	p.housingURL = "http://127.0.0.1:8600/soap/housing/v1"
+	p.recruitmentURL = "http://127.0.0.1:8601/soap/recruitment/v1"
+	p.accountURL = "http://127.0.0.1:8602/soap/account/v1"
+	f.str(&p.housingURL, "housing-url", "housing SOAP endpoint")
+	f.str(&p.recruitmentURL, "recruitment-url", "recruitment SOAP endpoint")
+	f.str(&p.accountURL, "account-url", "account SOAP endpoint")
+	f.str(&p.id, "partner-id", "HTTP Basic user of the third-party services (empty: the simulators' default)")
+	f.str(&p.key, "partner-key", "HTTP Basic password of the third-party services")
+}
+
+// marketingDeps builds what the edge's marketing routes need: one SOAP client per third
+// party, the per-merchant limiter and the idempotency keys (in Redis when configured, so
+// several edges share them).
+func marketingDeps(p partnerFlags, rc *redis.Client, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
+	if p.id == "" && p.key == "" {
+		p.id, p.key = sim.DefaultPartnerID, sim.DefaultPartnerKey
+	}
+	base := func(endpoint string) partner.Config {
+		return partner.Config{Endpoint: endpoint, PartnerID: p.id, PartnerKey: p.key, Timeout: partnerTimeout,
+			Logger: log.With("component", "soap")}
+	}
+	var d edge.Deps
+	var err error
+	if d.Housing, err = housing.New(base(p.housingURL)); err != nil {
+		return d, fmt.Errorf("housing client: %w", err)
+	}
+	if d.Recruitment, err = recruitment.New(base(p.recruitmentURL)); err != nil {
+		return d, fmt.Errorf("recruitment client: %w", err)
+	}
+	if d.Account, err = account.New(base(p.accountURL)); err != nil {
+		return d, fmt.Errorf("account client: %w", err)
+	}
+	lc.add("soap clients", func(context.Context) error {
+		d.Housing.Close()
+		d.Recruitment.Close()
+		d.Account.Close()
+		return nil
+	})
+	limits := ratelimit.DefaultLimits()
+	opts := ratelimit.Options{Logger: log.With("component", "ratelimit")}
+	if rc != nil {
+		d.Limiter = ratelimit.NewRedis(rc, limits, opts)
+		d.Idempotency = idempotency.NewRedis(rc, idempotency.Options{})
+	} else {
+		d.Limiter = ratelimit.NewLocal(limits, opts)
+		d.Idempotency = idempotency.NewMemory(idempotency.Options{})
+	}
+	return d, nil
+}

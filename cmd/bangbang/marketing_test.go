@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type edgeCall struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (e edgeCall) do(method, path, body string, header map[string]string) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		e.t.Fatalf("%s %s: %d, body %q is not a JSON object", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out, resp.Header
+}
+
+// TestMarketingActionThroughAll: a merchant logs in and promotes a listing through the
+// edge of `bangbang all`, which calls the in-process housing simulator over SOAP; the replay
+// of the paid call is answered from the idempotency store and charges nothing more.
+func TestMarketingActionThroughAll(t *testing.T) {
+	t.Parallel()
+	s := startAllProc(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lr, err := login(ctx, s.edge, "m1014", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := edgeCall{t: t, base: s.edge, token: lr.Token}
+
+	status, before, _ := e.do("GET", "/v1/credits", "", nil)
+	if status != 200 {
+		t.Fatalf("credits: %d %v", status, before)
+	}
+	key := map[string]string{"Idempotency-Key": "promo-m1014-1"}
+	status, first, _ := e.do("POST", "/v1/listings/Lm1014-02/promotions", `{"days": 3}`, key)
+	if status != 200 {
+		t.Fatalf("promote: %d %v", status, first)
+	}
+	status, again, hdr := e.do("POST", "/v1/listings/Lm1014-02/promotions", `{"days": 3}`, key)
+	if status != 200 || hdr.Get("Idempotent-Replayed") != "true" || again["promotion_id"] != first["promotion_id"] {
+		t.Fatalf("replay: %d %v %v", status, again, hdr)
+	}
+	_, after, _ := e.do("GET", "/v1/credits", "", nil)
+	if spent := before["credits"].(float64) - after["credits"].(float64); spent != 30 {
+		t.Fatalf("credits %v -> %v: spent %v, want 30 (3 days × 10, charged once)", before["credits"], after["credits"], spent)
+	}
+
+	status, body, _ := e.do("POST", "/v1/listings/Lm1015-01/refresh", "", nil)
+	if status != 403 || body["code"] != "not_owner" {
+		t.Fatalf("another merchant's listing: %d %v", status, body)
+	}
+	customer, err := login(ctx, s.edge, "c1014", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ = edgeCall{t: t, base: s.edge, token: customer.Token}.do("GET", "/v1/credits", "", nil)
+	if status != 403 {
+		t.Fatalf("customer on a marketing route: %d %v", status, body)
+	}
+}
