@@ -24,12 +24,14 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.edgeFlags(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants, customers and an admin key")
 	var s simFlags
+	var p partnerFlags
 	f.simFlags(&s, "127.0.0.1") // loopback only: the simulators stand in for outside parties
+	f.rateLimitFlag(&p)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	return serve(ctx, "all", c.LogLevel, stderr, func(lc *lifecycle) error {
-		if err := startAll(ctx, &c, s, lc, stdout); err != nil {
+		if err := startAll(ctx, &c, s, p, lc, stdout); err != nil {
 			return err
 		}
 		lc.log.Info("bangbang all: ready", "im_tcp", dialable(c.TCPAddr, c.PublicHost), "edge", dialable(c.EdgeAddr, c.PublicHost))
@@ -37,7 +39,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 }
 
-func startAll(ctx context.Context, c *config, s simFlags, lc *lifecycle, stdout io.Writer) error {
+func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *lifecycle, stdout io.Writer) error {
 	log := lc.log
 	tk, err := tokens(c)
 	if err != nil {
@@ -82,8 +84,9 @@ func startAll(ctx context.Context, c *config, s simFlags, lc *lifecycle, stdout 
 	if err != nil {
 		return err
 	}
-	deps, err := marketingDeps(partnerFlags{housingURL: sm.URL(sim.Housing), recruitmentURL: sm.URL(sim.Recruitment),
-		accountURL: sm.URL(sim.Account), id: s.partnerID, key: s.partnerKey}, rc, lc, log)
+	p.housingURL, p.recruitmentURL, p.accountURL = sm.URL(sim.Housing), sm.URL(sim.Recruitment), sm.URL(sim.Account)
+	p.id, p.key = s.partnerID, s.partnerKey
+	deps, err := marketingDeps(p, rc, lc, log)
 	if err != nil {
 		return err
 	}

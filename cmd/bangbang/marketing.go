@@ -29,6 +29,7 @@ const (
 type partnerFlags struct {
 	housingURL, recruitmentURL, accountURL string
 	id, key                                string
+	rateLimits                             string // overrides of ratelimit.DefaultLimits
 }
 
 func (f *flagSet) partnerFlags(p *partnerFlags) {
@@ -40,6 +41,11 @@ func (f *flagSet) partnerFlags(p *partnerFlags) {
 	f.str(&p.accountURL, "account-url", "account SOAP endpoint")
 	f.str(&p.id, "partner-id", "HTTP Basic user of the third-party services (empty: the simulators' default)")
 	f.str(&p.key, "partner-key", "HTTP Basic password of the third-party services")
+	f.rateLimitFlag(p)
+}
+
+func (f *flagSet) rateLimitFlag(p *partnerFlags) {
+	f.str(&p.rateLimits, "rate-limits", "per-merchant limits overriding the defaults, e.g. read=600/1m:100,promote=40/1h:10")
 }
 
 // marketingDeps builds what the edge's marketing routes need: one SOAP client per third
@@ -70,7 +76,10 @@ func marketingDeps(p partnerFlags, rc *redis.Client, lc *lifecycle, log *slog.Lo
 		d.Account.Close()
 		return nil
 	})
-	limits := ratelimit.DefaultLimits()
+	limits, err := ratelimit.ParseLimits(p.rateLimits)
+	if err != nil {
+		return d, err
+	}
 	opts := ratelimit.Options{Logger: log.With("component", "ratelimit")}
 	if rc != nil {
 		d.Limiter = ratelimit.NewRedis(rc, limits, opts)
