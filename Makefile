@@ -40,9 +40,12 @@ test: ## run the whole test suite (needs PostgreSQL and Redis: see .ci/run)
 bench: ## run the Go benchmarks (bench/ programs: see BENCHMARKS.md)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./core-im/protocol
-	$(GO) test -run='^$$' -fuzz=FuzzDecodeBody -fuzztime=$(FUZZTIME) ./core-im/protocol
+# Every decoder of outside bytes has a fuzz target: package:Target.
+FUZZ := core-im/protocol:FuzzParse core-im/protocol:FuzzDecodeBody core-im/gateway:FuzzClientStream \
+	core-im/router:FuzzDecodeValue soap-clients/partner:FuzzParseResponse soap-clients/sim:FuzzParseEnvelope
+
+fuzz: ## run each fuzz target for FUZZTIME (their seed corpora also run in make test)
+	for t in $(FUZZ); do $(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) ./$${t%%:*} || exit 1; done
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
