@@ -1,0 +1,98 @@
+package tracing
+
+import (
+	"fmt"
+	"strconv"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// sampler is the default sampler described in doc.go. Unless told to drop, decisions it
+// does not sample are RecordOnly, so that an error inside an unsampled trace can still be
+// kept (see errorKeeper).
+type sampler struct {
+	chat      sdktrace.Sampler
+	ratio     float64
+	unsampled sdktrace.SamplingDecision
+}
+
+func newSampler(chatRatio float64, drop bool) sampler {
+	s := sampler{chat: sdktrace.TraceIDRatioBased(chatRatio), ratio: chatRatio, unsampled: sdktrace.RecordOnly}
+	if drop {
+		s.unsampled = sdktrace.Drop
+	}
+	return s
+}
+
+func (s sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	psc := trace.SpanContextFromContext(p.ParentContext)
+	res := sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
+	switch {
+	case psc.IsValid():
+		if !psc.IsSampled() {
+			res.Decision = s.unsampled
+		}
+	case isChat(p):
+		if s.chat.ShouldSample(p).Decision != sdktrace.RecordAndSample {
+			res.Decision = s.unsampled
+		}
+	}
+	return res
+}
+
+func (s sampler) Description() string {
+	unsampled := "recorded"
+	if s.unsampled == sdktrace.Drop {
+		unsampled = "dropped"
+	}
+	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, other roots 1; unsampled %s}", s.ratio, unsampled)
+}
+
+func isChat(p sdktrace.SamplingParameters) bool {
+	for _, kv := range p.Attributes {
+		if kv.Key == AttrTraffic {
+			return kv.Value.AsString() == TrafficChat
+		}
+	}
+	return false
+}
+
+// samplerFromEnv returns the sampler named by OTEL_TRACES_SAMPLER, or nil when unset.
+func samplerFromEnv(c Config) (sdktrace.Sampler, error) {
+	name := c.env("OTEL_TRACES_SAMPLER")
+	if name == "" {
+		return nil, nil
+	}
+	ratio := func() (float64, error) {
+		arg := c.env("OTEL_TRACES_SAMPLER_ARG")
+		if arg == "" {
+			return 1, nil
+		}
+		r, err := strconv.ParseFloat(arg, 64)
+		if err != nil || !(r >= 0 && r <= 1) {
+			return 0, fmt.Errorf("OTEL_TRACES_SAMPLER_ARG %q is not a ratio in [0, 1]: %w", arg, ErrConfig)
+		}
+		return r, nil
+	}
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "traceidratio", "parentbased_traceidratio":
+		r, err := ratio()
+		if err != nil {
+			return nil, err
+		}
+		if name == "traceidratio" {
+			return sdktrace.TraceIDRatioBased(r), nil
+		}
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(r)), nil
+	}
+	return nil, fmt.Errorf("OTEL_TRACES_SAMPLER %q is not supported: %w", name, ErrConfig)
+}
