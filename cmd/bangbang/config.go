@@ -24,7 +24,7 @@ type config struct {
 	PublicHost  string        // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
 	TokenSecret string        // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
 	TokenTTL    time.Duration // --token-ttl: token lifetime; default 24h
-	IOModel     string        // --io: gateway TCP I/O model, netpoll or goroutine; default netpoll
+	IOModel     string        // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
 	Demo        bool          // --demo: seed demo users (all only)
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
 }
@@ -33,7 +33,7 @@ func defaults() config {
 	return config{
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
-		TokenTTL: 24 * time.Hour, IOModel: "netpoll", LogLevel: "info",
+		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info",
 	}
 }
 
@@ -125,7 +125,7 @@ func (f *flagSet) stores(c *config) {
 func (f *flagSet) gatewayFlags(c *config) {
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP listen address")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket listen address (path /ws)")
-	f.str(&c.IOModel, "io", "gateway TCP I/O model: netpoll or goroutine")
+	f.str(&c.IOModel, "io", "gateway TCP I/O model: goroutine or netpoll")
 }
 
 func (f *flagSet) edgeFlags(c *config) {

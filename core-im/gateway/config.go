@@ -21,7 +21,7 @@ type Config struct {
 	TCPAddr string // "" means ":8800"; "-" disables the TCP listener
 	WSAddr  string // "" means ":8801" (path /ws); "-" disables the WebSocket listener
 	Node    string // this node's id as the route table stores it; "" means "local"
-	IOModel string // "netpoll" (default) or "goroutine"
+	IOModel string // "goroutine" (default) or "netpoll": BENCHMARKS.md 1.3 says why
 
 	AuthTimeout       time.Duration // 0 means 10s: the AUTH frame must arrive within it
 	HeartbeatInterval time.Duration // 0 means 30s: told to clients unless logic says otherwise
@@ -50,7 +50,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.Node = "local"
 	}
 	if c.IOModel == "" {
-		c.IOModel = IOModelNetpoll
+		// Measured side by side (BENCHMARKS.md 1.3): an idle goroutine-model connection holds
+		// less live memory (its reader's stack) than netpoll's per-connection LinkBuffers,
+		// at equal connection rate and chat throughput.
+		c.IOModel = IOModelGoroutine
 	}
 	if c.IOModel != IOModelNetpoll && c.IOModel != IOModelGoroutine {
 		return c, fmt.Errorf("gateway config: io model %q: want %q or %q", c.IOModel, IOModelNetpoll, IOModelGoroutine)

@@ -14,7 +14,9 @@
 // other. Every goroutine the package starts is owned by the Gateway and stopped by Shutdown:
 // accept loops, per-connection readers of the "goroutine" IO model and of WebSocket, flush
 // workers, the sweeper, the renewer and the disconnect workers. The "netpoll" IO model holds
-// no goroutine per idle connection: reads happen in netpoll's callbacks.
+// no goroutine per idle connection (reads happen in netpoll's callbacks) but keeps netpoll's
+// input and output buffers per connection; measured, that costs more memory per idle
+// connection than a parked reader goroutine, so "goroutine" is the default (BENCHMARKS.md).
 //
 // Of this repository it imports gen/, core-im/protocol and core-im/auth (for Claims and its
 // errors) only, besides its transports (netpoll, Hertz, hertz-contrib/websocket); never

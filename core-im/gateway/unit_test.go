@@ -46,7 +46,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TCPAddr != ":8800" || c.WSAddr != ":8801" || c.Node != "local" || c.IOModel != IOModelNetpoll ||
+	if c.TCPAddr != ":8800" || c.WSAddr != ":8801" || c.Node != "local" || c.IOModel != IOModelGoroutine ||
 		c.AuthTimeout != 10*time.Second || c.IdleTimeout != 30*time.Second || c.RenewInterval != 10*time.Second ||
 		c.SendQueue != 256 || c.MaxBody != protocol.DefaultMaxBody || c.Shards != 256 ||
 		c.FrameRate != 50 || c.FrameBurst != 100 || c.DrainMaxDelay != 5*time.Second {
