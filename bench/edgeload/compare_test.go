@@ -1,9 +1,13 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/bangbang-im/bangbang/bench/latency"
+)
 
 func summary(name string, perSec, p50, p99 float64, cpu map[string]float64) *phaseSummary {
-	return &phaseSummary{Name: name, PerSec: perSec, Latency: latencies{P50: p50, P99: p99}, CPUPerAction: cpu,
+	return &phaseSummary{Name: name, PerSec: perSec, Latency: latency.Summary{P50: p50, P99: p99}, CPUPerAction: cpu,
 		Rounds: []roundFigures{{PerSec: perSec, P50: p50, P99: p99, CPUPerAction: cpu}}}
 }
 

@@ -15,7 +15,7 @@
 // in report.go, where the ratios are computed.
 //
 // Concurrency: runPhase starts every load goroutine of a phase and waits for all of them
-// before returning; each goroutine owns its histogram and counters, merged after the wait,
+// before returning; each goroutine owns its latency.Histogram and counters, merged after the wait,
 // so recording needs no lock. Nothing outlives run.
 //
 // It imports gen/soap/… (the generated clients it measures bare), gowsdl's soap package and

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/bangbang-im/bangbang/bench/latency"
 )
 
 // phaseSpec is one phase: call, from concurrency goroutines, for warmup then duration.
@@ -30,16 +32,16 @@ type phaseResult struct {
 	Failed     int64            `json:"failed"`
 	Errors     map[string]int64 `json:"errors,omitempty"`
 	FirstError string           `json:"first_error,omitempty"`
-	Latency    latencies        `json:"latency"`
+	Latency    latency.Summary  `json:"latency"`
 	// Cost is CPU time by role (self, edge, sim) and Redis's script counters over the window.
 	Cost    sample `json:"-"`
 	LoadAvg string `json:"load_avg"`
-	hist    histogram
+	hist    latency.Histogram
 }
 
 // worker is one load goroutine's state; it alone writes it until runPhase merges it.
 type worker struct {
-	hist            histogram
+	hist            latency.Histogram
 	ok, lim, failed int64
 	errs            map[string]int64
 	first           error
@@ -80,7 +82,7 @@ func runPhase(ctx context.Context, spec phaseSpec) (phaseResult, error) {
 	res.Seconds = spec.Duration.Seconds()
 	res.Cost = cpu1.sub(cpu0)
 	for _, w := range workers {
-		res.hist.merge(&w.hist)
+		res.hist.Merge(&w.hist)
 		res.OK += w.ok
 		res.Limited += w.lim
 		res.Failed += w.failed
@@ -91,7 +93,7 @@ func runPhase(ctx context.Context, spec phaseSpec) (phaseResult, error) {
 			res.FirstError = w.first.Error()
 		}
 	}
-	res.Latency = res.hist.summary()
+	res.Latency = res.hist.Summary()
 	return res, nil
 }
 
@@ -141,7 +143,7 @@ func (w *worker) loop(ctx context.Context, call func(context.Context, int) error
 		switch {
 		case err == nil:
 			w.ok++
-			w.hist.record(took)
+			w.hist.Record(took)
 		case errors.As(err, &he) && he.Status == 429:
 			w.lim++
 		case ctx.Err() != nil:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/bangbang-im/bangbang/bench/procstat"
 )
 
 // meter reads, at the edges of a phase's window, what the phase costs: the CPU time of
@@ -30,7 +32,7 @@ func (m meter) read(ctx context.Context) (sample, error) {
 		if pid == 0 {
 			continue
 		}
-		d, err := readCPU(pid)
+		d, err := procstat.CPU(pid)
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", role, err)
 		}

@@ -6,22 +6,24 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/bangbang-im/bangbang/bench/procstat"
 )
 
 func TestParseStatCPU(t *testing.T) {
 	// A command name with spaces and parentheses must not shift the fields.
 	stat := "4242 (bang bang) (x)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 12 0 100 0 0"
-	got, err := parseStatCPU(stat)
+	got, err := procstat.ParseStatCPU(stat)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 3250 * time.Millisecond; got != want {
 		t.Fatalf("cpu %v, want %v (250+75 ticks)", got, want)
 	}
-	if _, err := parseStatCPU("4242 (short) S 1 2"); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := procstat.ParseStatCPU("4242 (short) S 1 2"); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated stat: %v, want io.ErrUnexpectedEOF", err)
 	}
-	if _, err := parseStatCPU("no name"); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, err := procstat.ParseStatCPU("no name"); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("stat without a name: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
@@ -31,7 +33,7 @@ func TestCPUOfThisProcessGrows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	procBefore, err := readCPU(os.Getpid())
+	procBefore, err := procstat.CPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestCPUOfThisProcessGrows(t *testing.T) {
 			t.Fatalf("getrusage did not grow past %v in 10s", now-before)
 		}
 	}
-	procAfter, err := readCPU(os.Getpid())
+	procAfter, err := procstat.CPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

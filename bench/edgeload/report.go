@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/bangbang-im/bangbang/bench/latency"
 )
 
 // report is a run's figures: per phase, their comparison, and the targets' verdicts.
@@ -51,7 +53,7 @@ type phaseSummary struct {
 	Errors     map[string]int64 `json:"errors,omitempty"`
 	FirstError string           `json:"first_error,omitempty"`
 	PerSec     float64          `json:"actions_per_sec"`
-	Latency    latencies        `json:"latency"`
+	Latency    latency.Summary  `json:"latency"`
 	// CPUPerAction is CPU microseconds per successful action, by role (self, edge, sim).
 	CPUPerAction map[string]float64 `json:"cpu_us_per_action"`
 	// CPUPerRequest counts refused requests too (only when some were refused): what a
@@ -66,7 +68,7 @@ type phaseSummary struct {
 	RedisUsec    float64        `json:"redis_usec_per_script,omitempty"`
 	LoadAvg      []string       `json:"load_avg"`
 	Rounds       []roundFigures `json:"rounds"`
-	hist         histogram
+	hist         latency.Histogram
 	cost         sample
 }
 
@@ -115,7 +117,7 @@ func (r *report) add(res phaseResult, dials int64) {
 	if p.FirstError == "" {
 		p.FirstError = res.FirstError
 	}
-	p.hist.merge(&res.hist)
+	p.hist.Merge(&res.hist)
 	p.cost = p.cost.add(res.Cost)
 	p.Dials += dials
 	p.LoadAvg = append(p.LoadAvg, res.LoadAvg)
@@ -127,7 +129,7 @@ func (r *report) add(res phaseResult, dials int64) {
 func (r *report) finish() {
 	for _, p := range r.Phases {
 		p.PerSec = perSec(p.OK, p.Seconds)
-		p.Latency = p.hist.summary()
+		p.Latency = p.hist.Summary()
 		p.CPUPerAction = perAction(p.cost.CPU, p.OK)
 		if p.Limited > 0 {
 			p.CPUPerRequest = perAction(p.cost.CPU, p.OK+p.Limited)

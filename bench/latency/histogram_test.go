@@ -1,4 +1,4 @@
-package main
+package latency
 
 import (
 	"math"
@@ -41,16 +41,16 @@ func TestQuantilesWithinBucketError(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var h histogram
+			var h Histogram
 			samples := make([]time.Duration, 20000)
 			for i := range samples {
 				samples[i] = tc.draw()
-				h.record(samples[i])
+				h.Record(samples[i])
 			}
 			slices.Sort(samples)
 			for _, q := range []float64{0.5, 0.9, 0.99, 0.999, 1} {
 				want := samples[int(math.Ceil(q*float64(len(samples))))-1]
-				got := h.quantile(q)
+				got := h.Quantile(q)
 				if tol := want/subCount + 2*time.Microsecond; got < want-tol || got > want+tol {
 					t.Errorf("q%.3f = %v, exact %v (tolerance %v)", q, got, want, tol)
 				}
@@ -63,29 +63,29 @@ func TestQuantilesWithinBucketError(t *testing.T) {
 }
 
 func TestMergeEqualsOneHistogram(t *testing.T) {
-	var a, b, all histogram
+	var a, b, all Histogram
 	for i := range 1000 {
 		d := time.Duration(i) * 37 * time.Microsecond
-		all.record(d)
+		all.Record(d)
 		if i%3 == 0 {
-			a.record(d)
+			a.Record(d)
 		} else {
-			b.record(d)
+			b.Record(d)
 		}
 	}
-	a.merge(&b)
+	a.Merge(&b)
 	if a != all {
-		t.Fatalf("merged %+v, want %+v", a.summary(), all.summary())
+		t.Fatalf("merged %+v, want %+v", a.Summary(), all.Summary())
 	}
 }
 
 func TestEmptyHistogram(t *testing.T) {
-	var h histogram
-	if s := h.summary(); s != (latencies{}) {
+	var h Histogram
+	if s := h.Summary(); s != (Summary{}) {
 		t.Fatalf("empty summary %+v, want zeros", s)
 	}
-	h.record(-time.Second) // a clock step backwards counts as zero, not a panic
-	if h.quantile(0.5) != 0 || h.n != 1 {
-		t.Fatalf("negative sample: q50 %v, n %d", h.quantile(0.5), h.n)
+	h.Record(-time.Second) // a clock step backwards counts as zero, not a panic
+	if h.Quantile(0.5) != 0 || h.n != 1 {
+		t.Fatalf("negative sample: q50 %v, n %d", h.Quantile(0.5), h.n)
 	}
 }

@@ -1,4 +1,6 @@
-package main
+// Package latency is the latency histogram the bench programs share: log-linear over
+// microseconds, fixed size, no allocation per sample, mergeable.
+package latency
 
 import (
 	"math/bits"
@@ -16,7 +18,9 @@ const (
 	nBuckets = (maxExp - subBits + 1) * subCount
 )
 
-type histogram struct {
+// Histogram records durations. The zero value is ready; it is not safe for concurrent use:
+// give each worker one and Merge them.
+type Histogram struct {
 	counts [nBuckets]uint64
 	n      uint64
 	sum    time.Duration
@@ -42,7 +46,8 @@ func bucketMid(i int) float64 {
 	return float64(lo) + float64(uint64(1)<<uint(shift))/2
 }
 
-func (h *histogram) record(d time.Duration) {
+// Record adds one sample.
+func (h *Histogram) Record(d time.Duration) {
 	d = max(d, 0)
 	h.counts[bucketOf(uint64(d/time.Microsecond))]++
 	h.n++
@@ -50,7 +55,8 @@ func (h *histogram) record(d time.Duration) {
 	h.max = max(h.max, d)
 }
 
-func (h *histogram) merge(o *histogram) {
+// Merge adds o's samples to h.
+func (h *Histogram) Merge(o *Histogram) {
 	for i, c := range o.counts {
 		h.counts[i] += c
 	}
@@ -59,9 +65,9 @@ func (h *histogram) merge(o *histogram) {
 	h.max = max(h.max, o.max)
 }
 
-// quantile is the q-quantile (0 < q <= 1), 0 when empty. The nearest-rank sample's bucket
+// Quantile is the q-quantile (0 < q <= 1), 0 when empty. The nearest-rank sample's bucket
 // is reported by its middle, never past the largest sample seen.
-func (h *histogram) quantile(q float64) time.Duration {
+func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.n == 0 {
 		return 0
 	}
@@ -77,15 +83,16 @@ func (h *histogram) quantile(q float64) time.Duration {
 	return h.max
 }
 
-func (h *histogram) mean() time.Duration {
+// Mean is the average sample, 0 when empty.
+func (h *Histogram) Mean() time.Duration {
 	if h.n == 0 {
 		return 0
 	}
 	return h.sum / time.Duration(h.n)
 }
 
-// latencies is the summary a report shows, in milliseconds.
-type latencies struct {
+// Summary is what a report shows, in milliseconds.
+type Summary struct {
 	Count uint64  `json:"count"`
 	Mean  float64 `json:"mean_ms"`
 	P50   float64 `json:"p50_ms"`
@@ -95,9 +102,11 @@ type latencies struct {
 	Max   float64 `json:"max_ms"`
 }
 
-func (h *histogram) summary() latencies {
-	return latencies{Count: h.n, Mean: ms(h.mean()), P50: ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)),
-		P99: ms(h.quantile(0.99)), P999: ms(h.quantile(0.999)), Max: ms(h.max)}
+// Summary returns the count, mean, percentiles and maximum.
+func (h *Histogram) Summary() Summary {
+	return Summary{Count: h.n, Mean: MS(h.Mean()), P50: MS(h.Quantile(0.5)), P90: MS(h.Quantile(0.9)),
+		P99: MS(h.Quantile(0.99)), P999: MS(h.Quantile(0.999)), Max: MS(h.max)}
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// MS is d in milliseconds, to the microsecond.
+func MS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

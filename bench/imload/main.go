@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+const usage = `imload: load program for the bangbang IM core
+
+usage: imload <idle|chat> [flags]
+
+  idle   open --conns authenticated connections that stay quiet; report the server's
+         resident memory per connection (--server-pid) and this program's own
+  chat   --pairs senders (m1001…) send to as many receivers (c1001…) for --duration;
+         report messages/s stored and delivered, and latency percentiles of both
+
+Both print a human-readable summary, then one JSON line with every figure.
+Run 'imload <mode> -h' for the flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "imload:", err)
+		os.Exit(1)
+	}
+}
+
+// target is the server under load and the users to log in as.
+type target struct {
+	Addr      string // IM TCP host:port; "" means the address the edge's login advertises
+	Edge      string // base URL of the edge, for POST /v1/login
+	Password  string
+	DemoUsers int // merchants m1001… and customers c1001… that exist
+	ServerPID int // the server process, for /proc; 0: not measured
+}
+
+func (t *target) register(fs *flag.FlagSet) {
+	fs.StringVar(&t.Addr, "addr", "", "IM TCP address host:port (default: the one /v1/login advertises)")
+	fs.StringVar(&t.Edge, "edge", "http://127.0.0.1:8700", "edge base URL, for POST /v1/login")
+	fs.StringVar(&t.Password, "password", "demo", "password of the demo users")
+	fs.IntVar(&t.DemoUsers, "demo-users", 20, "merchants m1001… and customers c1001… seeded on the server")
+	fs.IntVar(&t.ServerPID, "server-pid", 0, "server process id, to read its memory and CPU from /proc (0: not measured)")
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no mode")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	switch mode, rest := args[0], args[1:]; mode {
+	case "idle":
+		cfg, err := parseIdle(rest, stderr)
+		if err != nil {
+			return err
+		}
+		res, err := runIdle(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		printIdle(stdout, res)
+		return printJSON(stdout, res)
+	case "chat":
+		cfg, err := parseChat(rest, stderr)
+		if err != nil {
+			return err
+		}
+		res, err := runChat(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		printChat(stdout, res)
+		return printJSON(stdout, res)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown mode %q", mode)
+	}
+}
+
+func parseIdle(args []string, stderr io.Writer) (idleConfig, error) {
+	var c idleConfig
+	fs := flag.NewFlagSet("idle", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs)
+	fs.IntVar(&c.Conns, "conns", 10000, "connections to open")
+	fs.StringVar(&c.Sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
+	fs.IntVar(&c.PerSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
+	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "bound on each dial and each awaited answer")
+	fs.DurationVar(&c.Settle, "settle", 30*time.Second, "how long to wait for the server's RSS to settle")
+	fs.DurationVar(&c.Hold, "hold", 0, "keep the connections open this long after measuring")
+	fs.BoolVar(&c.Verify, "verify", true, "after measuring, check every connection still answers")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, noArgs(fs)
+}
+
+func parseChat(args []string, stderr io.Writer) (chatConfig, error) {
+	var c chatConfig
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs)
+	fs.IntVar(&c.Pairs, "pairs", 20, "sender/receiver pairs (m100i sends to c100i)")
+	fs.IntVar(&c.Devices, "devices", 1, "sending connections per sender user; each extra one also receives its own user's messages (multi-device)")
+	fs.Float64Var(&c.Rate, "rate", 0, "messages/s over all senders (0: as fast as --window and --conn-rate allow)")
+	fs.Float64Var(&c.ConnRate, "conn-rate", 45, "cap in messages/s per sending connection, under the gateway's per-connection frame limit (0: none)")
+	fs.IntVar(&c.Window, "window", 8, "unanswered SENDs per connection")
+	fs.IntVar(&c.Size, "size", 64, "body bytes (at least 16)")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "sent first and not measured")
+	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "measured sending time")
+	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "bound on waiting for answers and deliveries after sending")
+	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on each dial and AUTH")
+	fs.DurationVar(&c.AckDelay, "ack-delay", 50*time.Millisecond, "receivers send DELIVER_ACK this long after the last one, as the SDK does (0: only at the end)")
+	fs.IntVar(&c.AckBatch, "ack-batch", 64, "…or after this many messages, as the SDK does")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, noArgs(fs)
+}
+
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}

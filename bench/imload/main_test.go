@@ -1,0 +1,17 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// netpoll's pollers (the gateway's and the edge's transport) live for the process,
+		// like the runtime's own netpoller.
+		goleak.IgnoreAnyFunction("github.com/cloudwego/netpoll.(*defaultPoll).Wait"),
+		// Hertz refreshes its Date header once a second for the life of the process.
+		goleak.IgnoreAnyFunction("github.com/cloudwego/hertz/pkg/protocol.UpdateServerDate.func1"),
+	)
+}
