@@ -160,7 +160,18 @@ func imSend(ctx context.Context, f imFlags, to, text string, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(res)
+	return json.NewEncoder(stdout).Encode(sentAck{MsgID: res.MsgID, Conv: res.ConvID, ConvSeq: res.ConvSeq,
+		Seq: res.Seq, SentAt: res.SentAt.UTC().Format(time.RFC3339Nano), Duplicate: res.Duplicate})
+}
+
+// sentAck is what `im send` prints: the server's ack of the stored message.
+type sentAck struct {
+	MsgID     string `json:"msg_id"`
+	Conv      string `json:"conv"`
+	ConvSeq   int64  `json:"conv_seq"`
+	Seq       int64  `json:"seq"`
+	SentAt    string `json:"sent_at"`
+	Duplicate bool   `json:"duplicate"`
 }
 
 type printed struct {

@@ -24,10 +24,7 @@ func TestIMCommands(t *testing.T) {
 	if err := run(ctx, append(args, "hello", "from", "the", "terminal"), &out, io.Discard); err != nil {
 		t.Fatalf("im send: %v", err)
 	}
-	var ack struct {
-		MsgID   string
-		ConvSeq int64
-	}
+	var ack sentAck
 	if err := json.Unmarshal([]byte(out.String()), &ack); err != nil || ack.MsgID == "" || ack.ConvSeq != 1 {
 		t.Fatalf("im send printed %q (%v)", out.String(), err)
 	}
