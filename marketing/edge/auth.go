@@ -1,8 +1,11 @@
 package edge
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
+	"github.com/bangbang-im/bangbang/tracing"
 	"strings"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -43,6 +46,8 @@ func (s *Server) authenticate(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	c.Set(merchantKey, claims.UserID)
+	// The trace store's user filter finds a merchant's actions by this attribute.
+	trace.SpanFromContext(ctx).SetAttributes(tracing.AttrUser.String(claims.UserID))
 	c.Next(ctx)
 }
 

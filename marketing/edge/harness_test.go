@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,7 @@ type options struct {
 	partner     func(line string, cfg *partner.Config) // adjusts a line's client config
 	noMarketing bool                                   // no SOAP clients, limiter or store
 	cfg         Config
+	tracer      trace.TracerProvider // edge server spans; nil: none
 }
 
 // harness is an edge on a real port in front of the SOAP simulators on real ports.
@@ -94,7 +96,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.tokens = tk
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger}
+	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer}
 	if !o.noMarketing {
 		cfg := func(line string) partner.Config {
 			c := partnerConfig(h.sim, line)

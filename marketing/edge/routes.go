@@ -1,6 +1,9 @@
 package edge
 
 import (
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/bangbang-im/bangbang/tracing"
 	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
@@ -17,6 +20,13 @@ const (
 // a test compares the two, so a route added here fails the tests until it is
 // documented.
 func (s *Server) routes(h *server.Hertz) {
+	if s.tp != nil {
+		prop := s.prop
+		if prop == nil {
+			prop = propagation.TraceContext{}
+		}
+		h.Use(tracing.HertzServer(s.tp, prop, tracing.TrafficMarketing))
+	}
 	h.Use(requestID)
 	h.NoRoute(s.noRoute)
 	h.NoMethod(s.noMethod)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net"
 	"time"
@@ -51,6 +53,10 @@ type Deps struct {
 	Limiter     ratelimit.Limiter
 	Idempotency idempotency.Store
 	Logger      *slog.Logger
+	// TracerProvider, when set, gives every request a server span (and the traceresponse
+	// header); Propagator reads the caller's trace context (nil: W3C trace context).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // Server is the edge HTTP server.
@@ -64,6 +70,8 @@ type Server struct {
 	limiter     ratelimit.Limiter
 	idem        idempotency.Store
 	log         *slog.Logger
+	tp          trace.TracerProvider // nil: no server spans
+	prop        propagation.TextMapPropagator
 	ln          net.Listener
 	h           *server.Hertz
 	done        chan struct{}
@@ -93,7 +101,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency,
-		log: logger, done: make(chan struct{}),
+		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, done: make(chan struct{}),
 	}
 }
 
