@@ -41,6 +41,10 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *lifecycle, stdout io.Writer) error {
 	log := lc.log
+	tr, err := setupTracing(ctx, "bangbang-all", lc)
+	if err != nil {
+		return err
+	}
 	tk, err := tokens(c)
 	if err != nil {
 		return err
@@ -80,13 +84,13 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	lc.add("gateway", gw.Shutdown)
 
-	sm, err := startSim(s, lc)
+	sm, err := startSim(s, tr, lc)
 	if err != nil {
 		return err
 	}
 	p.housingURL, p.recruitmentURL, p.accountURL = sm.URL(sim.Housing), sm.URL(sim.Recruitment), sm.URL(sim.Account)
 	p.id, p.key = s.partnerID, s.partnerKey
-	deps, err := marketingDeps(p, rc, lc, log)
+	deps, err := marketingDeps(p, rc, tr, lc, log)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bangbang-im/bangbang/soap-clients/partner"
 	"github.com/bangbang-im/bangbang/soap-clients/recruitment"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // partnerTimeout is the edge's whole budget for one third-party call, retries included;
@@ -51,15 +52,15 @@ func (f *flagSet) rateLimitFlag(p *partnerFlags) {
 // marketingDeps builds what the edge's marketing routes need: one SOAP client per third
 // party, the per-merchant limiter and the idempotency keys (in Redis when configured, so
 // several edges share them).
-func marketingDeps(p partnerFlags, rc *redis.Client, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
+func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
 	if p.id == "" && p.key == "" {
 		p.id, p.key = sim.DefaultPartnerID, sim.DefaultPartnerKey
 	}
 	base := func(endpoint string) partner.Config {
 		return partner.Config{Endpoint: endpoint, PartnerID: p.id, PartnerKey: p.key, Timeout: partnerTimeout,
-			Logger: log.With("component", "soap")}
+			TracerProvider: tr.Provider("edge"), Propagators: tr.Propagator(), Logger: log.With("component", "soap")}
 	}
-	var d edge.Deps
+	d := edge.Deps{TracerProvider: tr.Provider("edge"), Propagator: tr.Propagator()}
 	var err error
 	if d.Housing, err = housing.New(base(p.housingURL)); err != nil {
 		return d, fmt.Errorf("housing client: %w", err)

@@ -174,6 +174,10 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return serve(ctx, "edge", c.LogLevel, stderr, func(lc *lifecycle) error {
+		tr, err := setupTracing(ctx, "bangbang-edge", lc)
+		if err != nil {
+			return err
+		}
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
@@ -186,7 +190,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		deps, err := marketingDeps(p, rc, lc, lc.log)
+		deps, err := marketingDeps(p, rc, tr, lc, lc.log)
 		if err != nil {
 			return err
 		}

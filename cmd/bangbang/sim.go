@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // simFlags are the third-party simulators' settings, shared by `sim` and `all`.
@@ -23,9 +24,10 @@ func (f *flagSet) simFlags(s *simFlags, host string) {
 	f.str(&s.partnerKey, "partner-key", "HTTP Basic password of the third-party services")
 }
 
-func startSim(s simFlags, lc *lifecycle) (*sim.Sim, error) {
+func startSim(s simFlags, tr *tracing.Tracing, lc *lifecycle) (*sim.Sim, error) {
 	sm, err := sim.New(sim.Config{HousingAddr: s.housing, RecruitmentAddr: s.recruitment, AccountAddr: s.account,
-		PartnerID: s.partnerID, PartnerKey: s.partnerKey, Logger: lc.log.With("component", "sim")})
+		PartnerID: s.partnerID, PartnerKey: s.partnerKey, Logger: lc.log.With("component", "sim"),
+		TracerProvider: tr.Provider("sim"), Propagators: tr.Propagator()})
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +50,11 @@ func runSim(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return serve(ctx, "sim", c.LogLevel, stderr, func(lc *lifecycle) error {
-		sm, err := startSim(s, lc)
+		tr, err := setupTracing(ctx, "bangbang-sim", lc)
+		if err != nil {
+			return err
+		}
+		sm, err := startSim(s, tr, lc)
 		if err != nil {
 			return err
 		}

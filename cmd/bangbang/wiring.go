@@ -20,6 +20,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/router"
 	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // shutdownTimeout bounds a graceful stop; past it the process exits anyway.
@@ -30,7 +31,20 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", level, err)
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	// Lines written inside a traced request carry its trace_id and span_id.
+	return slog.New(tracing.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
+}
+
+// setupTracing builds the process's tracer providers (OTLP when OTEL_* variables say so,
+// and the bounded embedded store) and registers their shutdown first, so it runs last and
+// flushes every span the other components ended.
+func setupTracing(ctx context.Context, process string, lc *lifecycle) (*tracing.Tracing, error) {
+	t, err := tracing.Setup(ctx, tracing.Config{Process: process, Logger: lc.log.With("component", "tracing")})
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	lc.add("tracing", t.Shutdown)
+	return t, nil
 }
 
 // stopper is one running component's stop function.
