@@ -9,6 +9,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/gateway"
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	"github.com/bangbang-im/bangbang/marketing/admin"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
 )
@@ -22,7 +23,8 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.stores(&c)
 	f.gatewayFlags(&c)
 	f.edgeFlags(&c)
-	f.boolean(&c.Demo, "demo", "seed demo merchants, customers and an admin key")
+	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
+	f.str(&c.AdminAddr, "admin-addr", "staff API listen address (/healthz, /metrics, /admin/v1/traces)")
 	var s simFlags
 	var p partnerFlags
 	f.simFlags(&s, "127.0.0.1") // loopback only: the simulators stand in for outside parties
@@ -101,6 +103,17 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 		return err
 	}
 	lc.add("edge", ed.Shutdown)
+
+	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
+		admin.Deps{Traces: tr.Store(), TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
+			Logger: log.With("component", "admin")})
+	if err != nil {
+		return err
+	}
+	if err := adm.Start(); err != nil {
+		return err
+	}
+	lc.add("admin", adm.Shutdown)
 	return nil
 }
 

@@ -18,6 +18,7 @@ type config struct {
 	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
 	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
+	AdminAddr   string        // --admin-addr: staff API; default :8701
 	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
 	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
 	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
@@ -31,7 +32,7 @@ type config struct {
 
 func defaults() config {
 	return config{
-		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700",
+		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: ":8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info",
 	}

@@ -15,8 +15,7 @@ import (
 // DemoPassword is every demo user's password.
 const DemoPassword = "demo"
 
-// seedDemo creates merchants m1001…m1020 and customers c1001…c1020 unless they exist, and
-// prints the admin key once.
+// seedDemo creates merchants m1001…m1020 and customers c1001…c1020 unless they exist.
 func seedDemo(ctx context.Context, st store.Store, stdout io.Writer) error {
 	// One bcrypt hash serves all demo users: hashing forty times would cost seconds at
 	// start for no security gain on published demo passwords.
@@ -39,13 +38,19 @@ func seedDemo(ctx context.Context, st store.Store, stdout io.Writer) error {
 			}
 		}
 	}
-	key := os.Getenv("BANGBANG_ADMIN_KEY")
-	if key == "" {
-		var b [24]byte
-		_, _ = rand.Read(b[:])
-		key = "bbk_" + hex.EncodeToString(b[:])
-		fmt.Fprintf(stdout, "demo: admin key (role admin, shown once): %s\n", key)
-	}
 	fmt.Fprintf(stdout, "demo: users m1001..m1020 and c1001..c1020, password %q (%d created)\n", DemoPassword, created)
 	return nil
+}
+
+// adminKey is the staff key of the admin API: BANGBANG_ADMIN_KEY when set, else a new one,
+// printed once, since nobody could use the admin API otherwise.
+func adminKey(stdout io.Writer) string {
+	if key := os.Getenv("BANGBANG_ADMIN_KEY"); key != "" {
+		return key
+	}
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	key := "bbk_" + hex.EncodeToString(b[:])
+	fmt.Fprintf(stdout, "admin key (role admin, shown once): %s\n", key)
+	return key
 }

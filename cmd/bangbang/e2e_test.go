@@ -16,7 +16,10 @@ import (
 type system struct {
 	edge   string // base URL
 	imAddr string
+	admin  string // base URL of the staff API, whose key is testAdminKey
 }
+
+const testAdminKey = "bbk_test_admin_key_0123456789"
 
 func dialUser(t *testing.T, ctx context.Context, s system, user, device string) *client.Client {
 	t.Helper()
@@ -105,11 +108,12 @@ func wantTexts(t *testing.T, got []client.Message, want ...string) {
 
 func startAllProc(t *testing.T, env []string) system {
 	t.Helper()
-	tcp, edgeAddr := freeAddr(t), freeAddr(t)
-	start(t, "all", env, []string{tcp, edgeAddr}, "all", "--demo", "--data-dir", t.TempDir(),
-		"--tcp-addr", tcp, "--ws-addr", "-", "--edge-addr", edgeAddr,
+	tcp, edgeAddr, adminAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	env = append(env, "BANGBANG_ADMIN_KEY="+testAdminKey)
+	start(t, "all", env, []string{tcp, edgeAddr, adminAddr}, "all", "--demo", "--data-dir", t.TempDir(),
+		"--tcp-addr", tcp, "--ws-addr", "-", "--edge-addr", edgeAddr, "--admin-addr", adminAddr,
 		"--sim-housing-addr", freeAddr(t), "--sim-recruitment-addr", freeAddr(t), "--sim-account-addr", freeAddr(t))
-	return system{edge: "http://" + edgeAddr, imAddr: tcp}
+	return system{edge: "http://" + edgeAddr, imAddr: tcp, admin: "http://" + adminAddr}
 }
 
 func TestAllOnSQLite(t *testing.T) {

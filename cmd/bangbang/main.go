@@ -30,6 +30,7 @@ commands:
   sim       the third parties' SOAP services, simulated (:8600 housing, :8601
             recruitment, :8602 account), with fault injection at /_sim/faults
   im        a terminal IM client: im login | im send | im listen | im chat
+  trace     print one trace from the admin API as a tree: bangbang trace TRACE_ID
 
 Run 'bangbang <command> -h' for its flags. Every flag can also be set by a BANGBANG_*
 variable (for example --data-dir by BANGBANG_DATA_DIR).
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runEdge(ctx, rest, stderr)
 	case "sim":
 		return runSim(ctx, rest, stderr)
+	case "trace":
+		return runTrace(ctx, rest, stdout, stderr)
 	case "im":
 		return runIM(ctx, rest, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":

@@ -59,10 +59,11 @@ func TestMarketingActionThroughAll(t *testing.T) {
 		t.Fatalf("credits: %d %v", status, before)
 	}
 	key := map[string]string{"Idempotency-Key": "promo-m1014-1"}
-	status, first, _ := e.do("POST", "/v1/listings/Lm1014-02/promotions", `{"days": 3}`, key)
+	status, first, firstHdr := e.do("POST", "/v1/listings/Lm1014-02/promotions", `{"days": 3}`, key)
 	if status != 200 {
 		t.Fatalf("promote: %d %v", status, first)
 	}
+	checkTraceCommand(t, s, firstHdr.Get("traceresponse"))
 	status, again, hdr := e.do("POST", "/v1/listings/Lm1014-02/promotions", `{"days": 3}`, key)
 	if status != 200 || hdr.Get("Idempotent-Replayed") != "true" || again["promotion_id"] != first["promotion_id"] {
 		t.Fatalf("replay: %d %v %v", status, again, hdr)
@@ -83,5 +84,39 @@ func TestMarketingActionThroughAll(t *testing.T) {
 	status, body, _ = edgeCall{t: t, base: s.edge, token: customer.Token}.do("GET", "/v1/credits", "", nil)
 	if status != 403 {
 		t.Fatalf("customer on a marketing route: %d %v", status, body)
+	}
+}
+
+// checkTraceCommand runs `bangbang trace` on the trace a traceresponse header names: the
+// promotion is the edge's span over the SOAP call over the simulator's span.
+func checkTraceCommand(t *testing.T, s system, traceresponse string) {
+	t.Helper()
+	parts := strings.Split(traceresponse, "-")
+	if len(parts) != 4 {
+		t.Fatalf("traceresponse %q", traceresponse)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out strings.Builder
+	// The simulator's span ends just after its answer: wait until the tree is whole.
+	for !strings.Contains(out.String(), "sim") {
+		out.Reset()
+		err := run(ctx, []string{"trace", parts[1], "--admin", s.admin, "--admin-key", testAdminKey}, &out, io.Discard)
+		if ctx.Err() != nil {
+			t.Fatalf("bangbang trace: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "sim") {
+			time.Sleep(10 * time.Millisecond) // polling the store, not synchronising
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{"edge     POST /v1/listings/:id/promotions", "  edge     housing/PromoteListing", "    sim"}
+	if len(lines) != 4 {
+		t.Fatalf("bangbang trace printed:\n%s", out.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i+1], w) {
+			t.Fatalf("line %d %q does not show %q:\n%s", i+1, lines[i+1], w, out.String())
+		}
 	}
 }
