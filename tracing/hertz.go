@@ -41,6 +41,7 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 		defer span.End()
 		if sc := span.SpanContext(); sc.IsValid() {
 			c.Header("traceresponse", fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags()))
+			c.Set(HertzTraceIDKey, sc.TraceID().String())
 		}
 		c.Next(ctx)
 		status := c.Response.StatusCode()
@@ -50,6 +51,10 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 		}
 	}
 }
+
+// HertzTraceIDKey is the RequestContext key under which HertzServer leaves the request's
+// trace id, for handlers that put it in error bodies.
+const HertzTraceIDKey = "trace_id"
 
 // instrumentationName names this package's tracers.
 const instrumentationName = "github.com/bangbang-im/bangbang/tracing"

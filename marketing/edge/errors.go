@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/bangbang-im/bangbang/tracing"
 
 	"github.com/cloudwego/hertz/pkg/app"
 )
@@ -37,6 +38,9 @@ type errorBody struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id"`
+	// TraceID names the request's trace when tracing is on, so a merchant's bug report
+	// leads an SRE straight to it (bangbang trace ID).
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 const requestIDKey = "request_id"
@@ -66,7 +70,7 @@ func printable(s string) bool {
 }
 
 func writeError(c *app.RequestContext, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey)})
+	c.AbortWithStatusJSON(status, errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: c.GetString(tracing.HertzTraceIDKey)})
 }
 
 func (s *Server) noRoute(ctx context.Context, c *app.RequestContext) {

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"encoding/json"
+	"github.com/bangbang-im/bangbang/tracing"
 	"strconv"
 	"time"
 
@@ -32,7 +33,7 @@ func okReply(v any) reply {
 
 // errReply answers with the API's one error shape.
 func errReply(c *app.RequestContext, status int, code, msg string) reply {
-	b, _ := json.Marshal(errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey)})
+	b, _ := json.Marshal(errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: c.GetString(tracing.HertzTraceIDKey)})
 	return reply{status: status, body: b}
 }
 

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,14 @@ func TestMarketingActionIsOneTraceOfTwoHops(t *testing.T) {
 	}
 	if sum := tr.Store().List(tracing.Query{User: "m1003"}); len(sum) != 1 || sum[0].TraceID != id.String() {
 		t.Fatalf("traces of m1003: %+v", sum)
+	}
+
+	// An error body names its trace, the one traceresponse names.
+	bad := h.do(t, req{method: "POST", path: "/v1/listings/Lm1004-01/refresh", token: h.token("m1003", "merchant")})
+	var e errorBody
+	if err := json.Unmarshal(bad.body, &e); err != nil || bad.status != 403 || e.TraceID == "" ||
+		!strings.Contains(bad.header.Get("traceresponse"), e.TraceID) {
+		t.Fatalf("error %d %s, traceresponse %q", bad.status, bad.body, bad.header.Get("traceresponse"))
 	}
 }
 
