@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,21 @@ func newCommitter(w batchWriter, opt Options) *committer {
 }
 
 // append queues r and waits for its answer or for ctx to end.
+// submit validates m and queues it for the next batch: the one Append of every backend.
+func (c *committer) submit(ctx context.Context, closed *atomic.Bool, m NewMessage) (Appended, error) {
+	if closed.Load() {
+		return Appended{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Appended{}, fmt.Errorf("append: %w", err)
+	}
+	m, id, err := prepareMessage(m)
+	if err != nil {
+		return Appended{}, err
+	}
+	return c.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1)})
+}
+
 func (c *committer) append(ctx context.Context, r *appendReq) (Appended, error) {
 	c.mu.Lock()
 	if c.closed {

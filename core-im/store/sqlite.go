@@ -70,17 +70,7 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (Store, error) {
 }
 
 func (s *sqliteStore) Append(ctx context.Context, m NewMessage) (Appended, error) {
-	if s.closed.Load() {
-		return Appended{}, ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return Appended{}, fmt.Errorf("append: %w", err)
-	}
-	m, id, err := prepareMessage(m)
-	if err != nil {
-		return Appended{}, err
-	}
-	return s.com.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1)})
+	return s.com.submit(ctx, &s.closed, m)
 }
 
 const sqliteSyncSQL = `
