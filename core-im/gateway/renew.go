@@ -17,19 +17,7 @@ const renewTimeout = 10 * time.Second
 
 // renew keeps the routes of live connections from expiring, in batches, and closes the
 // connections logic no longer knows (their route expired or was taken over).
-func (g *Gateway) renew() {
-	defer g.wg.Done()
-	t := time.NewTicker(g.cfg.RenewInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-g.stopBG:
-			return
-		case <-t.C:
-			g.renewOnce()
-		}
-	}
-}
+func (g *Gateway) renew() { g.every(g.cfg.RenewInterval, g.renewOnce) }
 
 func (g *Gateway) renewOnce() {
 	var routes []*logicgen.RouteRef

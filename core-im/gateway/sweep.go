@@ -11,16 +11,20 @@ import (
 // sweep closes connections past their deadline: not authenticated within AuthTimeout, or
 // silent for IdleTimeout. One ticker walks the shards one lock at a time, instead of a
 // timer per connection, so an idle connection costs no timer.
-func (g *Gateway) sweep() {
+func (g *Gateway) sweep() { g.every(g.cfg.sweepInterval(), g.sweepOnce) }
+
+// every runs fn at each tick of interval until the gateway stops its background work; the
+// caller has added it to g.wg.
+func (g *Gateway) every(interval time.Duration, fn func()) {
 	defer g.wg.Done()
-	t := time.NewTicker(g.cfg.sweepInterval())
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-g.stopBG:
 			return
 		case <-t.C:
-			g.sweepOnce()
+			fn()
 		}
 	}
 }
