@@ -43,13 +43,7 @@ func newLocal(limits map[Class]Limit, opt Options, source string) *LocalLimiter 
 
 // Allow charges one request of class to merchant if its budget allows it.
 func (l *LocalLimiter) Allow(ctx context.Context, merchant string, class Class) (Decision, error) {
-	if err := ctx.Err(); err != nil {
-		return Decision{}, err
-	}
-	if err := checkMerchant(merchant); err != nil {
-		return Decision{}, err
-	}
-	lim, err := lookup(l.limits, class)
+	lim, err := checkCall(ctx, merchant, class, l.limits)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -80,4 +74,16 @@ func (l *LocalLimiter) keys() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// checkCall is the validation every limiter runs before deciding: the caller still wants an
+// answer, the merchant id is sane and the class has a limit.
+func checkCall(ctx context.Context, merchant string, class Class, limits map[Class]Limit) (Limit, error) {
+	if err := ctx.Err(); err != nil {
+		return Limit{}, err
+	}
+	if err := checkMerchant(merchant); err != nil {
+		return Limit{}, err
+	}
+	return lookup(limits, class)
 }

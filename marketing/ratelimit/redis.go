@@ -51,13 +51,7 @@ func NewRedis(c redis.UniversalClient, limits map[Class]Limit, opt Options) *Red
 
 // Allow charges one request of class to merchant if its budget allows it.
 func (l *RedisLimiter) Allow(ctx context.Context, merchant string, class Class) (Decision, error) {
-	if err := ctx.Err(); err != nil {
-		return Decision{}, err
-	}
-	if err := checkMerchant(merchant); err != nil {
-		return Decision{}, err
-	}
-	lim, err := lookup(l.limits, class)
+	lim, err := checkCall(ctx, merchant, class, l.limits)
 	if err != nil {
 		return Decision{}, err
 	}
