@@ -64,6 +64,24 @@ type leadsView struct {
 	NextPageToken string `json:"next_page_token"`
 }
 
+// promoteInput reads what every promotion route takes: the merchant, the path id of a
+// listing or job post and {"days"}; on bad input it has answered and returns ok false.
+func promoteInput(c *app.RequestContext, kind string) (m, id string, req promoteRequest, ok bool) {
+	m = merchantOf(c)
+	id, bad := pathID(c, kind)
+	if bad == nil {
+		bad = decodeBody(c, &req, promoteShape)
+	}
+	if bad == nil {
+		bad = checkDays(req.Days)
+	}
+	if bad != nil {
+		bad.reply(c).write(c)
+		return "", "", req, false
+	}
+	return m, id, req, true
+}
+
 // refreshListing: POST /v1/listings/:id/refresh.
 func (s *Server) refreshListing(ctx context.Context, c *app.RequestContext) {
 	m := merchantOf(c)
@@ -86,17 +104,8 @@ func (s *Server) refreshListing(ctx context.Context, c *app.RequestContext) {
 
 // promoteListing: POST /v1/listings/:id/promotions, paid, with an Idempotency-Key.
 func (s *Server) promoteListing(ctx context.Context, c *app.RequestContext) {
-	m := merchantOf(c)
-	id, bad := pathID(c, "listing")
-	var req promoteRequest
-	if bad == nil {
-		bad = decodeBody(c, &req, promoteShape)
-	}
-	if bad == nil {
-		bad = checkDays(req.Days)
-	}
-	if bad != nil {
-		bad.reply(c).write(c)
+	m, id, req, ok := promoteInput(c, "listing")
+	if !ok {
 		return
 	}
 	s.paid(ctx, c, "PromoteListing", func(ctx context.Context, requestID string) reply {

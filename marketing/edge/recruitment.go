@@ -49,17 +49,8 @@ func (s *Server) refreshJobPost(ctx context.Context, c *app.RequestContext) {
 
 // promoteJobPost: POST /v1/jobs/:id/promotions, paid, with an Idempotency-Key.
 func (s *Server) promoteJobPost(ctx context.Context, c *app.RequestContext) {
-	m := merchantOf(c)
-	id, bad := pathID(c, "job post")
-	var req promoteRequest
-	if bad == nil {
-		bad = decodeBody(c, &req, promoteShape)
-	}
-	if bad == nil {
-		bad = checkDays(req.Days)
-	}
-	if bad != nil {
-		bad.reply(c).write(c)
+	m, id, req, ok := promoteInput(c, "job post")
+	if !ok {
 		return
 	}
 	s.paid(ctx, c, "PromoteJobPost", func(ctx context.Context, requestID string) reply {
