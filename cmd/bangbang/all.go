@@ -51,13 +51,24 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	if err != nil {
 		return err
 	}
-	st, stName, err := openStore(ctx, c, log.With("component", "store"))
+	// One registry for the process, served by the admin API's /metrics.
+	reg := newRegistry()
+	ob, err := imObservability(tr, reg, "logic")
+	if err != nil {
+		return err
+	}
+	st, stName, err := openStore(ctx, c, ob.store, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
 	lc.add("store", func(context.Context) error { return st.Close() })
 	rc, err := openRedis(ctx, c, lc)
 	if err != nil {
+		return err
+	}
+	// The one Redis client serves the route table (logic) and the edge's limits: its spans
+	// are the process's.
+	if err := traceRedis(rc, tr.Provider("bangbang-all")); err != nil {
 		return err
 	}
 	rt, rtName := openRoutes(rc, lc)
@@ -72,10 +83,11 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	// The gateway needs logic and logic needs the gateway (to push): logic reaches it
 	// through a resolver filled in once the gateway exists.
 	gws := &lateGateway{}
-	svc := logic.New(logic.Config{}, st, rt, gws, log.With("component", "logic"))
-	lc.add("logic", func(context.Context) error { svc.Close(); return nil })
+	svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
+	lc.add("logic", ignoreCtx(svc.Close))
 
-	gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: "local", IOModel: c.IOModel},
+	gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: "local", IOModel: c.IOModel,
+		TracerProvider: tr.Provider("gateway"), Metrics: reg},
 		svc, tk, log.With("component", "gateway"))
 	if err != nil {
 		return err
@@ -105,7 +117,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	lc.add("edge", ed.Shutdown)
 
 	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
-		admin.Deps{Traces: tr.Store(), TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
+		admin.Deps{Traces: tr.Store(), Metrics: reg, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
 			Logger: log.With("component", "admin")})
 	if err != nil {
 		return err

@@ -18,11 +18,11 @@ func TestSeparateProcessesSurviveGatewayCrash(t *testing.T) {
 	dataDir := t.TempDir() // shared: the token secret lives there
 	logicAddr, pushAddr, tcp, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 
-	start(t, "logic", env, []string{logicAddr}, "logic", "--demo", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", logicAddr)
-	gatewayArgs := []string{"gateway", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", logicAddr, "--push-addr", pushAddr,
+	start(t, "logic", env, []string{logicAddr}, "logic", "--metrics-addr", "-", "--demo", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", logicAddr)
+	gatewayArgs := []string{"gateway", "--metrics-addr", "-", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", logicAddr, "--push-addr", pushAddr,
 		"--tcp-addr", tcp, "--ws-addr", "-"}
 	gw := start(t, "gateway", nil, []string{tcp, pushAddr}, gatewayArgs...)
-	start(t, "edge", nil, []string{edgeAddr}, "edge", "--data-dir", dataDir, "--logic-addr", logicAddr,
+	start(t, "edge", nil, []string{edgeAddr}, "edge", "--metrics-addr", "-", "--data-dir", dataDir, "--logic-addr", logicAddr,
 		"--edge-addr", edgeAddr, "--tcp-addr", tcp)
 	s := system{edge: "http://" + edgeAddr, imAddr: tcp}
 

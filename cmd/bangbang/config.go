@@ -19,6 +19,7 @@ type config struct {
 	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
 	AdminAddr   string        // --admin-addr: staff API; default :8701
+	MetricsAddr string        // --metrics-addr: /metrics and /healthz of a process without the staff API; default per command, "-" none
 	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
 	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
 	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
@@ -127,6 +128,10 @@ func (f *flagSet) gatewayFlags(c *config) {
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP listen address")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket listen address (path /ws)")
 	f.str(&c.IOModel, "io", "gateway TCP I/O model: goroutine or netpoll")
+}
+
+func (f *flagSet) metricsFlag(c *config) {
+	f.str(&c.MetricsAddr, "metrics-addr", `listen address of GET /metrics (Prometheus) and GET /healthz; "-" for none`)
 }
 
 func (f *flagSet) edgeFlags(c *config) {

@@ -27,10 +27,15 @@ commands:
   gateway   an IM gateway (TCP :8800, WebSocket :8801), calling logic over Kitex and serving
             pushes on --push-addr (:8901)
   edge      the merchant HTTP API (:8700): /v1/login, marketing actions, /healthz
+  admin     the staff API (:8701) alone: traces (the store other processes export to
+            over OTLP), /metrics, /healthz
   sim       the third parties' SOAP services, simulated (:8600 housing, :8601
             recruitment, :8602 account), with fault injection at /_sim/faults
   im        a terminal IM client: im login | im send | im listen | im chat
   trace     print one trace from the admin API as a tree: bangbang trace TRACE_ID
+
+logic, gateway and edge serve GET /metrics and /healthz on --metrics-addr (:8902, :8903,
+:8702); every process traces as the OTEL_* variables say (docs/operations.md).
 
 Run 'bangbang <command> -h' for its flags. Every flag can also be set by a BANGBANG_*
 variable (for example --data-dir by BANGBANG_DATA_DIR).
@@ -62,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAll(ctx, rest, stdout, stderr)
 	case "logic":
 		return runLogic(ctx, rest, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, stdout, stderr)
 	case "gateway":
 		return runGateway(ctx, rest, stderr)
 	case "edge":

@@ -9,33 +9,22 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client"
-	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
-	"github.com/cloudwego/kitex/transport"
 
 	"github.com/bangbang-im/bangbang/core-im/gateway"
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/gen/gateway/gatewayservice"
 	"github.com/bangbang-im/bangbang/gen/logic/logicservice"
 	"github.com/bangbang-im/bangbang/marketing/edge"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // rpcTimeout bounds one internal call; a send waits for the store's group commit, well
 // under it.
 const rpcTimeout = 5 * time.Second
 
-func kitexClientOptions(target string) []client.Option {
-	return []client.Option{
-		client.WithHostPorts(target),
-		client.WithTransportProtocol(transport.TTHeader), // carries trace context and metadata
-		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
-		client.WithRPCTimeout(rpcTimeout),
-		client.WithConnectTimeout(time.Second),
-	}
-}
-
-func newLogicClient(target string) (logic.Remote, error) {
-	c, err := logicservice.NewClient("logic", kitexClientOptions(target)...)
+func newLogicClient(target string, tr *tracing.Tracing, component string) (logic.Remote, error) {
+	c, err := logicservice.NewClient("logic", append(kitexClientOptions(tr, component), client.WithHostPorts(target))...)
 	if err != nil {
 		return logic.Remote{}, fmt.Errorf("logic client %s: %w", target, err)
 	}
@@ -71,13 +60,24 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address")
+	c.MetricsAddr = ":8902"
+	f.metricsFlag(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	return serve(ctx, "logic", c.LogLevel, stderr, func(lc *lifecycle) error {
 		log := lc.log
-		st, stName, err := openStore(ctx, &c, log.With("component", "store"))
+		tr, err := setupTracing(ctx, "bangbang-logic", lc)
+		if err != nil {
+			return err
+		}
+		reg := newRegistry()
+		ob, err := imObservability(tr, reg, "logic")
+		if err != nil {
+			return err
+		}
+		st, stName, err := openStore(ctx, &c, ob.store, log.With("component", "store"))
 		if err != nil {
 			return err
 		}
@@ -86,26 +86,28 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := traceRedis(rc, tr.Provider("logic")); err != nil {
+			return err
+		}
 		rt, rtName := openRoutes(rc, lc)
 		if c.Demo {
 			if err := seedDemo(ctx, st, stderr); err != nil {
 				return err
 			}
 		}
-		gws := logic.NewKitexGateways(nil,
-			client.WithTransportProtocol(transport.TTHeader),
-			client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
-			client.WithRPCTimeout(rpcTimeout), client.WithConnectTimeout(time.Second))
-		svc := logic.New(logic.Config{}, st, rt, gws, log.With("component", "logic"))
-		lc.add("logic", func(context.Context) error { svc.Close(); return nil })
+		gws := logic.NewKitexGateways(nil, kitexClientOptions(tr, "logic")...)
+		svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
+		lc.add("logic", ignoreCtx(svc.Close))
 		stop, err := serveKitex(c.LogicAddr, func(a net.Addr) server.Server {
-			return logicservice.NewServer(svc, server.WithServiceAddr(a),
-				server.WithMetaHandler(transmeta.ServerTTHeaderHandler), server.WithExitWaitTime(time.Second))
+			return logicservice.NewServer(svc, kitexServerOptions(tr, "logic", a)...)
 		})
 		if err != nil {
 			return err
 		}
 		lc.add("logic server", stop)
+		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+			return err
+		}
 		log.Info("logic: ready", "addr", c.LogicAddr, "messages", stName, "routes", rtName)
 		return nil
 	})
@@ -120,6 +122,8 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
 	f.str(&c.PushAddr, "push-addr", "Kitex listen address for pushes from logic")
 	f.str(&c.Node, "node", "address logic dials for pushes (default: 127.0.0.1 and the --push-addr port)")
+	c.MetricsAddr = ":8903"
+	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -127,22 +131,27 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		c.Node = dialable(c.PushAddr, "127.0.0.1")
 	}
 	return serve(ctx, "gateway", c.LogLevel, stderr, func(lc *lifecycle) error {
+		tr, err := setupTracing(ctx, "bangbang-gateway", lc)
+		if err != nil {
+			return err
+		}
+		reg := newRegistry()
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
 		}
-		lg, err := newLogicClient(c.LogicAddr)
+		lg, err := newLogicClient(c.LogicAddr, tr, "gateway")
 		if err != nil {
 			return err
 		}
-		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel},
+		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel,
+			TracerProvider: tr.Provider("gateway"), Metrics: reg},
 			lg, tk, lc.log.With("component", "gateway"))
 		if err != nil {
 			return err
 		}
 		stop, err := serveKitex(c.PushAddr, func(a net.Addr) server.Server {
-			return gatewayservice.NewServer(gw, server.WithServiceAddr(a),
-				server.WithMetaHandler(transmeta.ServerTTHeaderHandler), server.WithExitWaitTime(time.Second))
+			return gatewayservice.NewServer(gw, kitexServerOptions(tr, "gateway", a)...)
 		})
 		if err != nil {
 			return err
@@ -152,6 +161,9 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("start gateway: %w", err)
 		}
 		lc.add("gateway", gw.Shutdown)
+		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+			return err
+		}
 		lc.log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
 		return nil
 	})
@@ -170,6 +182,8 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
 	f.partnerFlags(&p)
+	c.MetricsAddr = ":8702"
+	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -178,16 +192,20 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		reg := newRegistry()
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
 		}
-		lg, err := newLogicClient(c.LogicAddr)
+		lg, err := newLogicClient(c.LogicAddr, tr, "edge")
 		if err != nil {
 			return err
 		}
 		rc, err := openRedis(ctx, &c, lc)
 		if err != nil {
+			return err
+		}
+		if err := traceRedis(rc, tr.Provider("edge")); err != nil {
 			return err
 		}
 		deps, err := marketingDeps(p, rc, tr, lc, lc.log)
@@ -201,6 +219,9 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		lc.add("edge", ed.Shutdown)
+		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+			return err
+		}
 		lc.log.Info("edge: ready", "addr", c.EdgeAddr, "logic", c.LogicAddr)
 		return nil
 	})

@@ -111,10 +111,12 @@ func joinStop(runErr, stopErr error) error {
 	return stopErr
 }
 
-// openStore opens PostgreSQL when a URL is configured, else SQLite under the data dir.
-func openStore(ctx context.Context, c *config, log *slog.Logger) (store.Store, string, error) {
+// openStore opens PostgreSQL when a URL is configured, else SQLite under the data dir,
+// with opt's tracing and metrics.
+func openStore(ctx context.Context, c *config, opt store.Options, log *slog.Logger) (store.Store, string, error) {
+	opt.Logger = log
 	if c.DatabaseURL != "" {
-		st, err := store.OpenPostgres(ctx, c.DatabaseURL, store.Options{Logger: log})
+		st, err := store.OpenPostgres(ctx, c.DatabaseURL, opt)
 		if err != nil {
 			return nil, "", fmt.Errorf("open PostgreSQL store: %w", err)
 		}
@@ -124,7 +126,7 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (store.Store, s
 		return nil, "", fmt.Errorf("data dir: %w", err)
 	}
 	path := filepath.Join(c.DataDir, "bangbang.db")
-	st, err := store.OpenSQLite(ctx, path, store.Options{Logger: log})
+	st, err := store.OpenSQLite(ctx, path, opt)
 	if err != nil {
 		return nil, "", fmt.Errorf("open SQLite store %s: %w", path, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 )
 
@@ -50,8 +52,13 @@ type Config struct {
 	Buffer int
 	// Logger: nil means discard.
 	Logger *slog.Logger
-	// Trace, optional, returns the trace context to put in each request frame.
+	// Trace, optional, returns the trace context to put in each request frame. nil with a
+	// TracerProvider means the context of the span in the request's ctx.
 	Trace func(ctx context.Context) *protocol.TraceContext
+	// TracerProvider, optional, gives each Send a client span ("IM SEND") whose context
+	// the SEND frame carries, so the gateway, logic, the store and the recipient's gateway
+	// join the sender's trace. The ack's TraceID names it.
+	TracerProvider trace.TracerProvider
 }
 
 const (
@@ -103,5 +110,24 @@ func (cfg Config) withDefaults() (Config, error) {
 		var d net.Dialer
 		cfg.Dial = d.DialContext
 	}
+	if cfg.Trace == nil && cfg.TracerProvider != nil {
+		cfg.Trace = spanTrace
+	}
 	return cfg, nil
 }
+
+// spanTrace is the trace context of the span in ctx, in frame form; nil when none.
+func spanTrace(ctx context.Context) *protocol.TraceContext {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return nil
+	}
+	return &protocol.TraceContext{TraceID: sc.TraceID(), SpanID: sc.SpanID(), Flags: byte(sc.TraceFlags())}
+}
+
+// attrTraffic and trafficChat mark the SDK's spans as chat for the server's sampler (the
+// tracing package's AttrTraffic; the SDK does not import the server's packages).
+const (
+	attrTraffic = "bangbang.traffic"
+	trafficChat = "chat"
+)

@@ -7,11 +7,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 )
+
+const instrumentationName = "github.com/bangbang-im/bangbang/core-im/client"
 
 // Send sends a chat message under a new client_msg_id (UUIDv7). See SendWithID.
 func (c *Client) Send(ctx context.Context, to, contentType string, body []byte) (SendResult, error) {
@@ -37,8 +42,15 @@ func (c *Client) SendWithID(ctx context.Context, clientMsgID, to, contentType st
 		ContentType: contentType,
 		Body:        body,
 	}
+	if tp := c.cfg.TracerProvider; tp != nil {
+		var span trace.Span
+		ctx, span = tp.Tracer(instrumentationName).Start(ctx, "IM SEND", trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String(attrTraffic, trafficChat), attribute.String("bangbang.client_msg_id", clientMsgID)))
+		defer span.End()
+	}
 	var ack frame.SendAck
 	if err := c.call(ctx, protocol.OpSend, req, protocol.OpSendAck, &ack); err != nil {
+		trace.SpanFromContext(ctx).SetStatus(codes.Error, err.Error())
 		return SendResult{}, fmt.Errorf("client: send %s: %w", clientMsgID, err)
 	}
 	c.ownSent(req, &ack)

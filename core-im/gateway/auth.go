@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -20,7 +21,7 @@ const (
 // auth handles the AUTH frame: verify the token locally, register the route through
 // logic.Connect, publish the identity, answer AUTH_OK. A body or field error leaves the
 // connection open (the auth deadline still runs); a token or logic refusal closes it.
-func (s *session) auth(f *protocol.Frame) bool {
+func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 	g := s.g
 	var req frame.AuthRequest
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
@@ -41,7 +42,7 @@ func (s *session) auth(f *protocol.Frame) bool {
 		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
 		return false
 	case err != nil:
-		g.log.Debug("token refused", append(s.attrs(), "err", err)...)
+		g.log.DebugContext(ctx, "token refused", append(s.attrs(), "err", err)...)
 		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
 		return false
 	}
@@ -52,14 +53,14 @@ func (s *session) auth(f *protocol.Frame) bool {
 		return false
 	}
 
-	ctx, cancel := s.call()
-	resp, err := g.logic.Connect(ctx, &logicgen.ConnectRequest{
+	call, cancel := s.call(ctx)
+	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
 		UserId: claims.UserID, DeviceId: req.DeviceId, Platform: req.Platform,
 		Node: g.cfg.Node, ConnId: s.id,
 	})
 	cancel()
 	if err != nil {
-		s.fatal(f, s.failure(f, "connect", err), "connect refused")
+		s.fatal(f, s.failure(ctx, f, "connect", err), "connect refused")
 		return false
 	}
 
@@ -76,7 +77,7 @@ func (s *session) auth(f *protocol.Frame) bool {
 	g.stats.authenticated.Add(1)
 	s.mu.Unlock()
 
-	g.log.Info("connection authenticated", append(s.attrs(), "platform", req.Platform)...)
+	g.log.InfoContext(ctx, "connection authenticated", append(s.attrs(), "platform", req.Platform)...)
 	s.reply(f, protocol.OpAuthOK, &frame.AuthResponse{
 		UserId:              id.user,
 		SessionId:           s.id,

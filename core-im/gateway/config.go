@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 )
 
@@ -37,6 +41,15 @@ type Config struct {
 	FrameBurst int     // 0 means 100
 
 	DrainMaxDelay time.Duration // 0 means 5s: clients reconnect within [0, DrainMaxDelay)
+
+	// TracerProvider, when set, gives each client request (AUTH, SEND, SYNC, READ,
+	// DELIVER_ACK) a server span joining the frame's trace context, and each push made
+	// inside a trace a span; replies name the span's trace. nil: no spans, and replies
+	// name the trace the client sent, if any.
+	TracerProvider trace.TracerProvider
+	// Metrics, when set, receives the gateway's metrics (see newMetrics). One gateway per
+	// registry: a second one sharing it fails New.
+	Metrics prometheus.Registerer
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -87,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DrainMaxDelay <= 0 {
 		c.DrainMaxDelay = 5 * time.Second
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = noop.NewTracerProvider()
 	}
 	return c, nil
 }

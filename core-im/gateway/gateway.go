@@ -11,11 +11,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/frame"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // TokenVerifier checks a client's token; *auth.Tokens implements it. Errors wrap
@@ -30,6 +33,10 @@ type Gateway struct {
 	logic  logicgen.LogicService
 	tokens TokenVerifier
 	log    *slog.Logger
+
+	tracer     trace.Tracer // client requests
+	pushTracer trace.Tracer // pushes, inside a trace only
+	metrics    *Metrics     // nil: none
 
 	epoch time.Time // origin of the monotonic clock sessions keep as int64
 	ids   *connIDs
@@ -96,6 +103,14 @@ func New(cfg Config, logic logicgen.LogicService, tokens TokenVerifier, logger *
 			Reason:  int32(frame.KickReason_SLOW_CONSUMER),
 			Message: "send queue full: reconnect and sync",
 		}),
+	}
+	g.tracer = cfg.TracerProvider.Tracer(instrumentationName)
+	g.pushTracer = tracing.ChildOnly(cfg.TracerProvider).Tracer(instrumentationName)
+	if cfg.Metrics != nil {
+		if g.metrics, err = newMetrics(cfg.Metrics, g); err != nil {
+			cancel()
+			return nil, fmt.Errorf("gateway metrics: %w", err)
+		}
 	}
 	g.flush = newFlusher(g)
 	g.disc = newDisconnector(g)

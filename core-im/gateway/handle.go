@@ -42,12 +42,14 @@ func (s *session) handle(f *protocol.Frame) bool {
 		return true
 	}
 
+	ctx, end := s.begin(f)
+	defer end()
 	if s.ident.Load() == nil {
 		if f.Op != protocol.OpAuth {
 			s.fatal(f, errorBody(f, common.ErrorCode_UNAUTHENTICATED, "the first frame must be AUTH"), "frame before auth")
 			return false
 		}
-		return s.auth(f)
+		return s.auth(ctx, f)
 	}
 
 	switch f.Op {
@@ -61,13 +63,13 @@ func (s *session) handle(f *protocol.Frame) bool {
 		}
 		s.reply(f, protocol.OpHeartbeatAck, &frame.HeartbeatAck{ServerTimeMs: time.Now().UnixMilli()})
 	case protocol.OpSend:
-		s.send(f)
+		s.send(ctx, f)
 	case protocol.OpSync:
-		s.sync(f)
+		s.sync(ctx, f)
 	case protocol.OpDeliverAck:
-		s.ack(f)
+		s.ack(ctx, f)
 	case protocol.OpRead:
-		s.read(f)
+		s.read(ctx, f)
 	default:
 		if f.Op.Known() {
 			s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, f.Op.String()+" is sent by the server only"))
@@ -85,8 +87,8 @@ func (s *session) protocolError(pe *protocol.Error) {
 	s.fatal(nil, &frame.Error{Code: int32(pe.Code), Message: pe.Message}, "bad frame")
 }
 
-// call returns the context of one logic call made on behalf of the client: bounded, and
-// cancelled when the gateway shuts down.
-func (s *session) call() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.g.ctx, logicTimeout)
+// call returns the context of one logic call made for the client's request ctx (from
+// begin: cancelled when the gateway shuts down): bounded by logicTimeout.
+func (s *session) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, logicTimeout)
 }

@@ -7,10 +7,15 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // The push side: gen/gateway.GatewayService, called by logic in-process or through Kitex.
@@ -19,8 +24,34 @@ import (
 // Deliver queues each delivery's frame (header added here, body as logic encoded it) on
 // each of its connections. Connections not on this node, or not authenticated, are
 // reported missing; those whose send queue overflowed, dropped.
+//
+// Inside a trace (the push of a traced send), the call has a span counting what became of
+// each connection, and the frames carry the trace context, so the recipient's bug report
+// names the sender's trace too.
 func (g *Gateway) Deliver(ctx context.Context, req *gatewaygen.DeliverRequest) (*gatewaygen.DeliverResponse, error) {
+	ctx, span := g.pushTracer.Start(ctx, "gateway.Deliver", trace.WithAttributes(attribute.String("bangbang.node", g.cfg.Node)))
+	defer span.End()
+	var pending int
+	resp, err := g.deliver(ctx, req, &pending)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+		return nil, err
+	}
+	g.stats.pushMissing.Add(uint64(len(resp.Missing)))
+	g.stats.pushDropped.Add(uint64(len(resp.Dropped)))
+	g.stats.pushPendingAuth.Add(uint64(pending))
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.Int("bangbang.push.missing", len(resp.Missing)),
+			attribute.Int("bangbang.push.dropped", len(resp.Dropped)),
+			attribute.Int("bangbang.push.pending_auth", pending))
+	}
+	return resp, nil
+}
+
+func (g *Gateway) deliver(ctx context.Context, req *gatewaygen.DeliverRequest, pending *int) (*gatewaygen.DeliverResponse, error) {
 	resp := &gatewaygen.DeliverResponse{}
+	tc := tracing.FrameTrace(ctx)
 	for i, d := range req.GetDeliveries() {
 		op := protocol.Op(d.GetOp())
 		if d.GetOp() < 0 || d.GetOp() > 255 || !op.Known() || op.ClientRequest() {
@@ -30,7 +61,11 @@ func (g *Gateway) Deliver(ctx context.Context, req *gatewaygen.DeliverRequest) (
 			return nil, imError(common.ErrorCode_BAD_REQUEST, fmt.Sprintf("delivery %d: body of %d bytes over %d", i, len(d.GetBody()), g.cfg.MaxBody))
 		}
 		// One encoding shared by every connection: queued frames are never modified.
-		b := protocol.AppendFrame(nil, &protocol.Frame{Op: op, Body: d.GetBody()})
+		f := &protocol.Frame{Op: op, Body: d.GetBody()}
+		if tc != nil {
+			f.Flags, f.Trace = protocol.FlagTrace, *tc
+		}
+		b := protocol.AppendFrame(nil, f)
 		for _, id := range d.GetConnIds() {
 			s := g.table.get(id)
 			if s == nil {
@@ -42,9 +77,12 @@ func (g *Gateway) Deliver(ctx context.Context, req *gatewaygen.DeliverRequest) (
 				// connection missing would make logic delete its fresh route; skipping the
 				// frame loses nothing, because the message is already stored and a client
 				// syncs after AUTH_OK, which is sent after this moment.
+				*pending++
 				continue
 			}
 			switch err := s.enqueue(b); {
+			case err == nil:
+				g.stats.pushDelivered.Add(1)
 			case errors.Is(err, ErrSendQueueFull):
 				resp.Dropped = append(resp.Dropped, id)
 			case err != nil:

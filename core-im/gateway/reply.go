@@ -40,11 +40,13 @@ func (s *session) reply(req *protocol.Frame, op protocol.Op, body protocol.Body)
 }
 
 func (s *session) replyError(req *protocol.Frame, e *frame.Error) {
+	s.noteError(req, e)
 	s.reply(req, protocol.OpError, e)
 }
 
 // fatal answers req (nil when the stream itself is broken) with ERROR and closes.
 func (s *session) fatal(req *protocol.Frame, e *frame.Error, reason string) {
+	s.noteError(req, e)
 	s.finish(encode(protocol.OpError, seqOf(req), e), reason)
 }
 
@@ -62,10 +64,10 @@ func (s *session) badRequest(req *protocol.Frame, err error) {
 // failure turns a logic error into the ERROR the client may see: an *common.IMError keeps
 // its code and message; anything else is logged with its detail and reported as INTERNAL
 // (or UNAVAILABLE when logic did not answer in time), never with its text.
-func (s *session) failure(req *protocol.Frame, call string, err error) *frame.Error {
+func (s *session) failure(ctx context.Context, req *protocol.Frame, call string, err error) *frame.Error {
 	var ime *common.IMError
 	if errors.As(err, &ime) {
-		s.g.log.Debug("logic refused", append(s.attrs(), "call", call, "code", ime.Code, "err", ime.Message)...)
+		s.g.log.DebugContext(ctx, "logic refused", append(s.attrs(), "call", call, "code", ime.Code, "err", ime.Message)...)
 		return &frame.Error{
 			Code:         ime.Code,
 			Message:      ime.Message,
@@ -74,7 +76,7 @@ func (s *session) failure(req *protocol.Frame, call string, err error) *frame.Er
 			TraceId:      traceID(req),
 		}
 	}
-	s.g.log.Error("logic call failed", append(s.attrs(), "call", call, "err", err)...)
+	s.g.log.ErrorContext(ctx, "logic call failed", append(s.attrs(), "call", call, "err", err)...)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		e := errorBody(req, common.ErrorCode_UNAVAILABLE, "service unavailable")
 		e.Temporary = true

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
@@ -10,7 +12,7 @@ import (
 // The requests of an authenticated session. The user and device always come from the
 // session, never from the frame, so a client can only act as itself.
 
-func (s *session) send(f *protocol.Frame) {
+func (s *session) send(ctx context.Context, f *protocol.Frame) {
 	var req frame.SendRequest
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
 		s.badRequest(f, err)
@@ -26,14 +28,14 @@ func (s *session) send(f *protocol.Frame) {
 		return
 	}
 	id := s.ident.Load()
-	ctx, cancel := s.call()
-	resp, err := s.g.logic.Send(ctx, &logicgen.SendRequest{
+	call, cancel := s.call(ctx)
+	resp, err := s.g.logic.Send(call, &logicgen.SendRequest{
 		UserId: id.user, DeviceId: id.device, ClientMsgId: req.ClientMsgId, ToUser: req.ToUser,
 		Kind: kind, ContentType: req.ContentType, Body: req.Body,
 	})
 	cancel()
 	if err != nil {
-		s.replyError(f, s.failure(f, "send", err))
+		s.replyError(f, s.failure(ctx, f, "send", err))
 		return
 	}
 	s.reply(f, protocol.OpSendAck, &frame.SendAck{
@@ -48,19 +50,19 @@ func (s *session) send(f *protocol.Frame) {
 	})
 }
 
-func (s *session) sync(f *protocol.Frame) {
+func (s *session) sync(ctx context.Context, f *protocol.Frame) {
 	var req frame.SyncRequest
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
 		s.badRequest(f, err)
 		return
 	}
-	ctx, cancel := s.call()
-	resp, err := s.g.logic.Sync(ctx, &logicgen.SyncRequest{
+	call, cancel := s.call(ctx)
+	resp, err := s.g.logic.Sync(call, &logicgen.SyncRequest{
 		UserId: s.ident.Load().user, AfterSeq: req.AfterSeq, Limit: req.Limit,
 	})
 	cancel()
 	if err != nil {
-		s.replyError(f, s.failure(f, "sync", err))
+		s.replyError(f, s.failure(ctx, f, "sync", err))
 		return
 	}
 	s.reply(f, protocol.OpSyncResp, &frame.SyncResponse{
@@ -69,34 +71,34 @@ func (s *session) sync(f *protocol.Frame) {
 }
 
 // ack has no reply: a lost ack only means the device syncs a little more next time.
-func (s *session) ack(f *protocol.Frame) {
+func (s *session) ack(ctx context.Context, f *protocol.Frame) {
 	var req frame.DeliverAck
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
 		s.badRequest(f, err)
 		return
 	}
 	id := s.ident.Load()
-	ctx, cancel := s.call()
-	_, err := s.g.logic.Ack(ctx, &logicgen.AckRequest{UserId: id.user, DeviceId: id.device, Seq: req.Seq})
+	call, cancel := s.call(ctx)
+	_, err := s.g.logic.Ack(call, &logicgen.AckRequest{UserId: id.user, DeviceId: id.device, Seq: req.Seq})
 	cancel()
 	if err != nil {
-		s.g.log.Warn("ack failed", append(s.attrs(), "seq", req.Seq, "err", err)...)
+		s.g.log.WarnContext(ctx, "ack failed", append(s.attrs(), "seq", req.Seq, "err", err)...)
 	}
 }
 
-func (s *session) read(f *protocol.Frame) {
+func (s *session) read(ctx context.Context, f *protocol.Frame) {
 	var req frame.ReadRequest
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
 		s.badRequest(f, err)
 		return
 	}
-	ctx, cancel := s.call()
-	resp, err := s.g.logic.Read(ctx, &logicgen.ReadRequest{
+	call, cancel := s.call(ctx)
+	resp, err := s.g.logic.Read(call, &logicgen.ReadRequest{
 		UserId: s.ident.Load().user, ConvId: req.ConvId, ConvSeq: req.ConvSeq,
 	})
 	cancel()
 	if err != nil {
-		s.replyError(f, s.failure(f, "read", err))
+		s.replyError(f, s.failure(ctx, f, "read", err))
 		return
 	}
 	s.reply(f, protocol.OpReadAck, &frame.ReadAck{ConvId: req.ConvId, ConvSeq: resp.GetReadSeq()})

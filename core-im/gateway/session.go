@@ -44,6 +44,7 @@ type session struct {
 	lastSeen atomic.Int64
 	ident    atomic.Pointer[identity] // nil until AUTH succeeds
 	limit    bucket                   // owned by the reader
+	cur      *request                 // the request being handled; owned by the reader
 
 	mu        sync.Mutex
 	state     uint8

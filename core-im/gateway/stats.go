@@ -10,12 +10,20 @@ type Stats struct {
 	FramesOut     uint64 // frames written to clients
 	Dropped       uint64 // connections closed because their send queue was full
 	RateLimited   uint64 // client frames refused by the per-connection rate limit
+
+	// Pushes (Deliver), counted per connection named.
+	PushDelivered   uint64 // queued on the connection
+	PushMissing     uint64 // not on this node, or closing: logic drops the stale route
+	PushDropped     uint64 // its send queue was full: the connection is being closed
+	PushPendingAuth uint64 // route registered, AUTH_OK not yet sent: skipped, the client syncs
 }
 
 type counters struct {
 	open, authenticated  atomic.Int64
 	framesIn, framesOut  atomic.Uint64
 	dropped, rateLimited atomic.Uint64
+
+	pushDelivered, pushMissing, pushDropped, pushPendingAuth atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -26,5 +34,10 @@ func (c *counters) snapshot() Stats {
 		FramesOut:     c.framesOut.Load(),
 		Dropped:       c.dropped.Load(),
 		RateLimited:   c.rateLimited.Load(),
+
+		PushDelivered:   c.pushDelivered.Load(),
+		PushMissing:     c.pushMissing.Load(),
+		PushDropped:     c.pushDropped.Load(),
+		PushPendingAuth: c.pushPendingAuth.Load(),
 	}
 }

@@ -13,7 +13,9 @@ import (
 // other devices. The response is the sender's ack: it exists only once the message is
 // committed. A resend with the same client_msg_id returns the first message (duplicate) and
 // pushes it again, since the first push may have been lost with the sender's ack.
-func (s *Service) Send(ctx context.Context, req *logicgen.SendRequest) (*logicgen.SendResponse, error) {
+func (s *Service) Send(ctx context.Context, req *logicgen.SendRequest) (_ *logicgen.SendResponse, err error) {
+	ctx, done := s.observe(ctx, "Send", req.UserId)
+	defer func() { done(err) }()
 	switch {
 	case !validID(req.UserId) || !validID(req.DeviceId):
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: sender required")
@@ -89,7 +91,9 @@ func (s *Service) userExists(ctx context.Context, id string) error {
 }
 
 // Sync pages a user's inbox after a sequence.
-func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (*logicgen.SyncResponse, error) {
+func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (_ *logicgen.SyncResponse, err error) {
+	ctx, done := s.observe(ctx, "Sync", req.UserId)
+	defer func() { done(err) }()
 	if !validID(req.UserId) || req.AfterSeq < 0 || req.Limit < 0 || req.Limit > MaxSyncLimit {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "sync: after_seq >= 0, limit 0..%d", MaxSyncLimit)
 	}
@@ -113,7 +117,9 @@ func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (*logicge
 }
 
 // Ack records that a device holds everything up to seq.
-func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (*logicgen.AckResponse, error) {
+func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (_ *logicgen.AckResponse, err error) {
+	ctx, done := s.observe(ctx, "Ack", req.UserId)
+	defer func() { done(err) }()
 	if !validID(req.UserId) || !validID(req.DeviceId) || req.Seq < 0 {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "ack: user, device and seq >= 0 required")
 	}
@@ -125,7 +131,9 @@ func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (*logicgen.
 }
 
 // Read records a read mark and tells the other participant's devices (a read receipt).
-func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (*logicgen.ReadResponse, error) {
+func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (_ *logicgen.ReadResponse, err error) {
+	ctx, done := s.observe(ctx, "Read", req.UserId)
+	defer func() { done(err) }()
 	if !validID(req.UserId) || req.ConvSeq < 0 {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "read: user and conv_seq >= 0 required")
 	}

@@ -6,12 +6,18 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/core-im/router"
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // ErrClosed is returned by calls that need the dispatchers after Close.
@@ -29,6 +35,11 @@ type pushJob struct {
 	receipt    *receipt        // a READ_RECEIPT
 	skipDevice string          // the sending device, which has its ack instead
 	done       chan<- int      // optional: receives the number of devices reached
+
+	// Set by enqueue: the span that caused the push (a send, a read, a campaign batch),
+	// which the push's span continues, and when it was queued.
+	parent trace.SpanContext
+	queued time.Time
 }
 
 // dispatcher runs pushes on a fixed set of goroutines, sharded by user so that one user's
@@ -68,6 +79,7 @@ func (d *dispatcher) loop(jobs <-chan pushJob) {
 // enqueue waits for room in the user's shard: backpressure reaches the sender instead of a
 // push being dropped.
 func (d *dispatcher) enqueue(ctx context.Context, j pushJob) error {
+	j.parent, j.queued = trace.SpanContextFromContext(ctx), time.Now()
 	h := fnv.New32a()
 	h.Write([]byte(j.user))
 	d.mu.RLock()
@@ -101,12 +113,33 @@ func (d *dispatcher) close() {
 
 // deliver sends one job's frame to every online device of its user, one Deliver call per
 // gateway node. It returns the number of devices the gateways accepted it for.
-func (s *Service) deliver(parent context.Context, j pushJob) int {
+//
+// A push of a traced request is a "logic.push" span in the request's trace, started when
+// the dispatcher takes the job (the request has usually been answered by then): its
+// queue wait is an attribute, and the Deliver calls are its children.
+func (s *Service) deliver(parent context.Context, j pushJob) (reached int) {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.PushTimeout)
 	defer cancel()
+	failed := false
+	if j.parent.IsValid() {
+		var span trace.Span
+		ctx, span = s.tracer.Start(trace.ContextWithSpanContext(ctx, j.parent), "logic.push",
+			trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(tracing.AttrUser.String(j.user),
+				attribute.Int64("bangbang.push.queued_us", time.Since(j.queued).Microseconds())))
+		defer func() {
+			span.SetAttributes(attribute.Int("bangbang.push.devices", reached))
+			if failed {
+				span.SetStatus(codes.Error, "push failed: the user will sync")
+			}
+			span.End()
+		}()
+	}
+	defer func() { s.observePush(j, reached, failed) }()
 	found, err := s.routes.Lookup(ctx, []string{j.user})
 	if err != nil {
 		s.log.WarnContext(ctx, "push: route lookup failed; user will sync", "user", j.user, "err", err)
+		failed = true
 		return 0
 	}
 	byNode := map[string][]router.Route{}
@@ -120,19 +153,22 @@ func (s *Service) deliver(parent context.Context, j pushJob) int {
 		return 0
 	}
 	op, body := encodePush(j)
-	reached := 0
 	for node, routes := range byNode {
-		reached += s.deliverNode(ctx, node, routes, op, body)
+		n, ok := s.deliverNode(ctx, node, routes, op, body)
+		reached += n
+		failed = failed || !ok
 	}
 	s.log.DebugContext(ctx, "push delivered", "user", j.user, "op", op, "devices", reached)
 	return reached
 }
 
-func (s *Service) deliverNode(ctx context.Context, node string, routes []router.Route, op protocol.Op, body []byte) int {
+// deliverNode pushes to the connections of one gateway node; ok is false when the node
+// could not be called.
+func (s *Service) deliverNode(ctx context.Context, node string, routes []router.Route, op protocol.Op, body []byte) (reached int, ok bool) {
 	gw, err := s.gws.Gateway(node)
 	if err != nil {
 		s.log.WarnContext(ctx, "push: unknown gateway node", "node", node, "err", err)
-		return 0
+		return 0, false
 	}
 	conns := make([]string, len(routes))
 	for i, r := range routes {
@@ -141,7 +177,7 @@ func (s *Service) deliverNode(ctx context.Context, node string, routes []router.
 	resp, err := gw.Deliver(ctx, &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{ConnIds: conns, Op: int32(op), Body: body}}})
 	if err != nil {
 		s.log.WarnContext(ctx, "push: gateway unreachable; users will sync", "node", node, "err", err)
-		return 0
+		return 0, false
 	}
 	gone := map[string]bool{}
 	for _, c := range resp.Missing {
@@ -159,7 +195,7 @@ func (s *Service) deliverNode(ctx context.Context, node string, routes []router.
 			}
 		}
 	}
-	return len(routes) - len(resp.Missing) - len(resp.Dropped)
+	return len(routes) - len(resp.Missing) - len(resp.Dropped), true
 }
 
 func encodePush(j pushJob) (protocol.Op, []byte) {

@@ -17,7 +17,9 @@ const pushConcurrency = 64
 // conversation and pushes it to their online devices. With a dedup_key, a user never gets a
 // second message for the same key: a campaign that restarts mid-way repeats no one.
 // Per-user failures are reported in the results, not as a call error.
-func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (*logicgen.PushResponse, error) {
+func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_ *logicgen.PushResponse, err error) {
+	ctx, done := s.observe(ctx, "PushToUsers", req.From)
+	defer func() { done(err) }()
 	switch {
 	case len(req.Users) == 0 || len(req.Users) > MaxPushUsers:
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: 1..%d users", MaxPushUsers)

@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/router"
 	"github.com/bangbang-im/bangbang/core-im/store"
 	"github.com/bangbang-im/bangbang/gen/common"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // Limits on what a request may carry. Ids are bounded so that store keys built from them
@@ -45,6 +49,12 @@ type Config struct {
 	PushQueue int
 	// PushTimeout bounds one Deliver call to a gateway; 0 means 5s.
 	PushTimeout time.Duration
+	// TracerProvider, when set, gives each call made inside a trace a span ("logic.Send",
+	// ...), and each push of a traced send a "logic.push" span in the same trace. Calls
+	// outside any trace (route renewals) make none.
+	TracerProvider trace.TracerProvider
+	// Metrics, when set, records call and push latencies (see NewMetrics).
+	Metrics *Metrics
 }
 
 func (c *Config) defaults() {
@@ -63,18 +73,23 @@ func (c *Config) defaults() {
 	if c.PushTimeout <= 0 {
 		c.PushTimeout = 5 * time.Second
 	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = noop.NewTracerProvider()
+	}
 }
 
 // Service is the local implementation of LogicService.
 type Service struct {
-	cfg    Config
-	store  store.Store
-	routes router.Table
-	gws    Gateways
-	log    *slog.Logger
-	users  *userCache
-	push   *dispatcher
-	now    func() time.Time
+	cfg     Config
+	store   store.Store
+	routes  router.Table
+	gws     Gateways
+	log     *slog.Logger
+	users   *userCache
+	push    *dispatcher
+	tracer  trace.Tracer // inside a trace only (tracing.ChildOnly)
+	metrics *Metrics
+	now     func() time.Time
 }
 
 var _ logicgen.LogicService = (*Service)(nil)
@@ -85,7 +100,8 @@ func New(cfg Config, st store.Store, rt router.Table, gws Gateways, logger *slog
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, store: st, routes: rt, gws: gws, log: logger, users: newUserCache(4096), now: time.Now}
+	s := &Service{cfg: cfg, store: st, routes: rt, gws: gws, log: logger, users: newUserCache(4096), now: time.Now,
+		tracer: tracing.ChildOnly(cfg.TracerProvider).Tracer(instrumentationName), metrics: cfg.Metrics}
 	s.push = newDispatcher(cfg.PushShards, cfg.PushQueue, s.deliver, logger)
 	return s
 }
@@ -95,7 +111,9 @@ func New(cfg Config, st store.Store, rt router.Table, gws Gateways, logger *slog
 func (s *Service) Close() { s.push.close() }
 
 // Authenticate checks a user's password.
-func (s *Service) Authenticate(ctx context.Context, req *logicgen.AuthenticateRequest) (*logicgen.AuthenticateResponse, error) {
+func (s *Service) Authenticate(ctx context.Context, req *logicgen.AuthenticateRequest) (_ *logicgen.AuthenticateResponse, err error) {
+	ctx, done := s.observe(ctx, "Authenticate", req.UserId)
+	defer func() { done(err) }()
 	if !validID(req.UserId) || req.Password == "" || len(req.Password) > auth.MaxPasswordBytes {
 		return nil, imError(common.ErrorCode_UNAUTHENTICATED, "bad credentials")
 	}
@@ -115,7 +133,9 @@ func (s *Service) Authenticate(ctx context.Context, req *logicgen.AuthenticateRe
 
 // Connect registers a freshly authenticated connection. If the same user's device was
 // connected elsewhere, that connection is kicked: one session per (user, device).
-func (s *Service) Connect(ctx context.Context, req *logicgen.ConnectRequest) (*logicgen.ConnectResponse, error) {
+func (s *Service) Connect(ctx context.Context, req *logicgen.ConnectRequest) (_ *logicgen.ConnectResponse, err error) {
+	ctx, done := s.observe(ctx, "Connect", req.UserId)
+	defer func() { done(err) }()
 	if !validID(req.UserId) || !validID(req.DeviceId) || req.Node == "" || req.ConnId == "" {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "connect: user, device, node and conn are required")
 	}
@@ -155,7 +175,9 @@ func (s *Service) kick(ctx context.Context, old router.Route) {
 }
 
 // Disconnect removes a closed connection's route, unless a newer connection holds it.
-func (s *Service) Disconnect(ctx context.Context, req *logicgen.DisconnectRequest) (*logicgen.DisconnectResponse, error) {
+func (s *Service) Disconnect(ctx context.Context, req *logicgen.DisconnectRequest) (_ *logicgen.DisconnectResponse, err error) {
+	ctx, done := s.observe(ctx, "Disconnect", req.GetRoute().GetUserId())
+	defer func() { done(err) }()
 	if req.Route == nil || !validID(req.Route.UserId) || !validID(req.Route.DeviceId) {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "disconnect: route required")
 	}
@@ -167,7 +189,9 @@ func (s *Service) Disconnect(ctx context.Context, req *logicgen.DisconnectReques
 }
 
 // Renew extends the routes of a gateway's live connections.
-func (s *Service) Renew(ctx context.Context, req *logicgen.RenewRequest) (*logicgen.RenewResponse, error) {
+func (s *Service) Renew(ctx context.Context, req *logicgen.RenewRequest) (_ *logicgen.RenewResponse, err error) {
+	ctx, done := s.observe(ctx, "Renew", "")
+	defer func() { done(err) }()
 	if req.Node == "" || len(req.Routes) > 10000 {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "renew: node required, at most 10000 routes")
 	}
@@ -190,7 +214,9 @@ func (s *Service) Renew(ctx context.Context, req *logicgen.RenewRequest) (*logic
 }
 
 // Presence lists the online devices of users.
-func (s *Service) Presence(ctx context.Context, req *logicgen.PresenceRequest) (*logicgen.PresenceResponse, error) {
+func (s *Service) Presence(ctx context.Context, req *logicgen.PresenceRequest) (_ *logicgen.PresenceResponse, err error) {
+	ctx, done := s.observe(ctx, "Presence", "")
+	defer func() { done(err) }()
 	if len(req.Users) == 0 || len(req.Users) > MaxPushUsers {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "presence: 1..%d users", MaxPushUsers)
 	}

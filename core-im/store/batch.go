@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 )
 
 // appendReq is one queued Append call.
@@ -12,6 +13,8 @@ type appendReq struct {
 	id   string     // message id, assigned before queueing
 	msg  NewMessage // validated by prepareMessage
 	done chan appendResult
+	// queued is when the caller queued it, for its span's batch event.
+	queued time.Time
 }
 
 type appendResult struct {

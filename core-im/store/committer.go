@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // batchWriter writes requests whose messages have distinct (From, ClientMsgID)
@@ -20,10 +23,12 @@ type batchWriter interface {
 // committer group-commits Append requests: callers queue, one goroutine writes
 // what is queued in one transaction and answers each caller after the commit.
 type committer struct {
-	w    batchWriter
-	log  *slog.Logger
-	max  int
-	wait time.Duration
+	w       batchWriter
+	log     *slog.Logger
+	max     int
+	wait    time.Duration
+	backend string   // for metrics
+	metrics *Metrics // nil: none
 
 	mu       sync.Mutex
 	pending  []*appendReq
@@ -35,9 +40,10 @@ type committer struct {
 	done chan struct{} // closed when run returns
 }
 
-func newCommitter(w batchWriter, opt Options) *committer {
+func newCommitter(w batchWriter, backend string, opt Options) *committer {
 	c := &committer{
 		w: w, log: opt.Logger, max: opt.BatchMax, wait: opt.BatchWait,
+		backend: backend, metrics: opt.Metrics,
 		wake: make(chan struct{}, 1),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -59,7 +65,7 @@ func (c *committer) submit(ctx context.Context, closed *atomic.Bool, m NewMessag
 	if err != nil {
 		return Appended{}, err
 	}
-	return c.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1)})
+	return c.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1), queued: time.Now()})
 }
 
 func (c *committer) append(ctx context.Context, r *appendReq) (Appended, error) {
@@ -178,8 +184,11 @@ func (c *committer) take() []*appendReq {
 // request alone so that a bad one fails only its own caller.
 func (c *committer) commit(batch []*appendReq) {
 	leaders, followers := splitDuplicates(batch)
+	c.metrics.observeBatch(c.backend, len(leaders))
+	started := time.Now()
 	res, err := c.write(leaders)
 	if err == nil {
+		c.traceBatch(batch, len(leaders), started)
 		for i, r := range leaders {
 			c.answer(r, followers[r], appendResult{appended: res[i]})
 		}
@@ -199,6 +208,25 @@ func (c *committer) commit(batch []*appendReq) {
 			continue
 		}
 		c.answer(r, followers[r], appendResult{appended: one[0]})
+	}
+}
+
+// traceBatch adds to each traced caller's span when its batch was written: an SRE
+// reading a slow Append sees how much was queueing and how much was the commit.
+func (c *committer) traceBatch(batch []*appendReq, size int, started time.Time) {
+	var attrs trace.EventOption
+	for _, r := range batch {
+		span := trace.SpanFromContext(r.ctx)
+		if !span.IsRecording() {
+			continue
+		}
+		if attrs == nil {
+			attrs = trace.WithAttributes(
+				attribute.Int("bangbang.store.batch_size", size),
+				attribute.Int64("bangbang.store.commit_us", time.Since(started).Microseconds()))
+		}
+		span.AddEvent("store.batch_committed", attrs,
+			trace.WithAttributes(attribute.Int64("bangbang.store.queued_us", started.Sub(r.queued).Microseconds())))
 	}
 }
 

@@ -53,7 +53,7 @@ func (w *scriptedWriter) sizes() []int {
 func newHeldCommitter(t *testing.T, opt Options) (*committer, *scriptedWriter, func()) {
 	t.Helper()
 	w := &scriptedWriter{hold: make(chan struct{}), entered: make(chan struct{})}
-	c := newCommitter(w, opt.withDefaults())
+	c := newCommitter(w, "test", opt.withDefaults())
 	var once sync.Once
 	release := func() { once.Do(func() { close(w.hold) }) }
 	t.Cleanup(func() { release(); c.close() })
@@ -170,7 +170,7 @@ func TestCommitterAnswersSameKeyAsDuplicate(t *testing.T) {
 
 func TestCommitterLingersUntilBatchFull(t *testing.T) {
 	w := &scriptedWriter{}
-	c := newCommitter(w, Options{BatchMax: 4, BatchWait: time.Hour}.withDefaults())
+	c := newCommitter(w, "test", Options{BatchMax: 4, BatchWait: time.Hour}.withDefaults())
 	defer c.close()
 	var calls []<-chan appendOutcome
 	for range 4 {
@@ -188,7 +188,7 @@ func TestCommitterLingersUntilBatchFull(t *testing.T) {
 
 func TestCommitterCloseDuringLinger(t *testing.T) {
 	w := &scriptedWriter{}
-	c := newCommitter(w, Options{BatchMax: 4, BatchWait: time.Hour}.withDefaults())
+	c := newCommitter(w, "test", Options{BatchMax: 4, BatchWait: time.Hour}.withDefaults())
 	call := callAsync(t, c, queuedReq(t, "a", ""))
 	waitQueued(t, c, 1)
 	c.close()

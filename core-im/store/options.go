@@ -3,6 +3,8 @@ package store
 import (
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options tune a Store. The zero value is ready to use.
@@ -15,6 +17,12 @@ type Options struct {
 	BatchWait time.Duration
 	// Logger receives batch failures and fallbacks; nil means discard.
 	Logger *slog.Logger
+	// TracerProvider, when set, gives every call made inside a traced request a span
+	// ("store.Append", ...; on PostgreSQL with pgx query spans beneath), and records on
+	// an Append's span when its group commit wrote it. Calls outside a trace make none.
+	TracerProvider trace.TracerProvider
+	// Metrics, when set, records call latencies and batch sizes (see NewMetrics).
+	Metrics *Metrics
 }
 
 const defaultBatchMax = 256

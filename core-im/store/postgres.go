@@ -8,7 +8,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bangbang-im/bangbang/tracing"
+)
+
+// Backend names, as metrics and spans (db.system.name) give them.
+const (
+	backendPostgres = "postgresql"
+	backendSQLite   = "sqlite"
 )
 
 // pgStore is the PostgreSQL Store. Several processes may share its database:
@@ -28,6 +37,11 @@ func OpenPostgres(ctx context.Context, url string, opt Options) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: parse url: %w", err)
 	}
+	if opt.TracerProvider != nil {
+		// Query spans only under a traced call: the committer's batch transactions and
+		// the migrations run outside any trace and stay untraced.
+		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(opt.TracerProvider)))
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -37,8 +51,8 @@ func OpenPostgres(ctx context.Context, url string, opt Options) (Store, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	s := &pgStore{pool: pool}
-	s.com = newCommitter(pgWriter{pool: pool}, opt)
-	return s, nil
+	s.com = newCommitter(pgWriter{pool: pool}, backendPostgres, opt)
+	return instrument(s, backendPostgres, opt), nil
 }
 
 func (s *pgStore) Append(ctx context.Context, m NewMessage) (Appended, error) {

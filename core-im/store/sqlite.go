@@ -65,8 +65,8 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (Store, error) {
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &sqliteStore{path: path, write: write, read: read}
-	s.com = newCommitter(sqliteWriter{db: write}, opt)
-	return s, nil
+	s.com = newCommitter(sqliteWriter{db: write}, backendSQLite, opt)
+	return instrument(s, backendSQLite, opt), nil
 }
 
 func (s *sqliteStore) Append(ctx context.Context, m NewMessage) (Appended, error) {

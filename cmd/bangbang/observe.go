@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/transmeta"
+	"github.com/cloudwego/kitex/server"
+	"github.com/cloudwego/kitex/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bangbang-im/bangbang/core-im/logic"
+	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/tracing"
+)
+
+// newRegistry is a process's one metrics registry, with the Go runtime and process
+// collectors; every component registers its metrics into it.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// serveMetrics serves GET /metrics (Prometheus) and GET /healthz on addr for the processes
+// that have no admin API (logic, gateway, edge); "-" serves nothing.
+func serveMetrics(addr string, reg *prometheus.Registry, lc *lifecycle) error {
+	if addr == "" || addr == "-" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lc.log.Error("metrics server stopped", "err", err)
+		}
+	}()
+	lc.add("metrics server", srv.Shutdown)
+	return nil
+}
+
+// traceRedis gives the Redis calls made inside a traced request a span from tp (only
+// there: route renewals and other background calls stay untraced, see tracing.ChildOnly).
+func traceRedis(rc *redis.Client, tp trace.TracerProvider) error {
+	if rc == nil {
+		return nil
+	}
+	if err := redisotel.InstrumentTracing(rc, redisotel.WithTracerProvider(tracing.ChildOnly(tp)), redisotel.WithDBStatement(false)); err != nil {
+		return fmt.Errorf("redis tracing: %w", err)
+	}
+	return nil
+}
+
+// kitexClientOptions are the options of every internal Kitex client: TTHeader, which
+// carries the metainfo the tracing middleware puts the trace context in, timeouts, and a
+// client span per call made inside a trace.
+func kitexClientOptions(tr *tracing.Tracing, component string) []client.Option {
+	return []client.Option{
+		client.WithTransportProtocol(transport.TTHeader),
+		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
+		client.WithRPCTimeout(rpcTimeout),
+		client.WithConnectTimeout(time.Second),
+		client.WithMiddleware(tracing.KitexClient(tr.Provider(component), tr.Propagator())),
+	}
+}
+
+// kitexServerOptions are the options of every internal Kitex server, the counterpart of
+// kitexClientOptions: a server span per call arriving with a trace context.
+func kitexServerOptions(tr *tracing.Tracing, component string, addr net.Addr) []server.Option {
+	return []server.Option{
+		server.WithServiceAddr(addr),
+		server.WithMetaHandler(transmeta.ServerTTHeaderHandler),
+		server.WithExitWaitTime(time.Second),
+		server.WithMiddleware(tracing.KitexServer(tr.Provider(component), tr.Propagator())),
+	}
+}
+
+// ignoreCtx adapts a stop function that takes no context to the lifecycle.
+func ignoreCtx(f func()) func(context.Context) error {
+	return func(context.Context) error { f(); return nil }
+}
+
+// imObs is the tracing and metrics configuration of the IM layers below the gateway.
+type imObs struct {
+	store store.Options
+	logic logic.Config
+}
+
+// imObservability traces the store and logic as component and registers their metrics.
+func imObservability(tr *tracing.Tracing, reg prometheus.Registerer, component string) (imObs, error) {
+	sm, err := store.NewMetrics(reg)
+	if err != nil {
+		return imObs{}, err
+	}
+	lm, err := logic.NewMetrics(reg)
+	if err != nil {
+		return imObs{}, err
+	}
+	tp := tr.Provider(component)
+	return imObs{
+		store: store.Options{TracerProvider: tp, Metrics: sm},
+		logic: logic.Config{TracerProvider: tp, Metrics: lm},
+	}, nil
+}

@@ -1,0 +1,160 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+	"github.com/bangbang-im/bangbang/tracing"
+)
+
+// Observability of client requests: a server span per request frame (joining the trace
+// context the client put in the frame), whose trace id the reply names, and a latency
+// histogram per operation and outcome.
+
+const instrumentationName = "github.com/bangbang-im/bangbang/core-im/gateway"
+
+// request is the client request being handled: what its span and histogram need to know
+// about the answer. Only the session's reader touches it.
+type request struct {
+	span trace.Span
+	code common.ErrorCode // of the ERROR answered; 0 when none
+}
+
+// traced reports whether op is a request worth a span: heartbeats are not.
+func traced(op protocol.Op) bool {
+	switch op {
+	case protocol.OpAuth, protocol.OpSend, protocol.OpSync, protocol.OpDeliverAck, protocol.OpRead:
+		return true
+	}
+	return false
+}
+
+// begin starts the request of f: it returns the context logic calls run under and the
+// function that ends the request. When a span starts, f's trace context becomes the span's,
+// so every reply to f names the trace it belongs to (the client's, when it sent one).
+func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
+	g := s.g
+	ctx := g.ctx
+	if !traced(f.Op) {
+		return ctx, func() {}
+	}
+	start := time.Now()
+	if f.HasTrace() {
+		ctx = tracing.ContextWithFrameTrace(ctx, f.Trace)
+	}
+	attrs := []attribute.KeyValue{
+		tracing.AttrTraffic.String(tracing.TrafficChat),
+		attribute.String("bangbang.im.op", f.Op.String()),
+		attribute.String("bangbang.conn", s.id),
+	}
+	if id := s.ident.Load(); id != nil {
+		attrs = append(attrs, tracing.AttrUser.String(id.user), attribute.String("bangbang.device", id.device))
+	}
+	ctx, span := g.tracer.Start(ctx, "IM "+f.Op.String(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+	if tc := tracing.FrameTrace(ctx); tc != nil {
+		f.Trace, f.Flags = *tc, f.Flags|protocol.FlagTrace
+	}
+	r := &request{span: span}
+	s.cur = r
+	return ctx, func() {
+		s.cur = nil
+		outcome := "ok"
+		if r.code != 0 {
+			outcome = r.code.String()
+			span.SetAttributes(attribute.String("bangbang.im.error", outcome))
+			if serverFault(r.code) {
+				span.SetStatus(codes.Error, outcome)
+			}
+		}
+		span.End()
+		if g.metrics != nil {
+			g.metrics.requests.WithLabelValues(f.Op.String(), outcome).Observe(time.Since(start).Seconds())
+		}
+	}
+}
+
+// noteError records the ERROR answering req on the request's span.
+func (s *session) noteError(req *protocol.Frame, e *frame.Error) {
+	if req != nil && s.cur != nil {
+		s.cur.code = common.ErrorCode(e.Code)
+	}
+}
+
+// serverFault tells the codes that mean the system failed, not the client: they make the
+// span an error (and so kept, even in an unsampled trace).
+func serverFault(c common.ErrorCode) bool {
+	return c == common.ErrorCode_INTERNAL || c == common.ErrorCode_UNAVAILABLE
+}
+
+// Metrics are a gateway's Prometheus metrics.
+type Metrics struct {
+	requests *prometheus.HistogramVec // op, outcome
+}
+
+// newMetrics registers the gateway's metrics with reg: the request histogram, and a
+// collector reading the gateway's counters at scrape time (see Stats), so the hot path
+// pays nothing for them.
+//
+//	bangbang_gateway_request_duration_seconds{op, outcome}  histogram: AUTH, SEND, SYNC, READ, DELIVER_ACK; outcome ok or the ERROR code
+//	bangbang_gateway_connections{state}                     gauge: open (all), authenticated
+//	bangbang_gateway_frames_received_total                  counter
+//	bangbang_gateway_frames_sent_total                      counter
+//	bangbang_gateway_frames_rate_limited_total              counter
+//	bangbang_gateway_slow_consumers_total                   counter: connections closed for a full send queue
+//	bangbang_gateway_push_connections_total{result}         counter: delivered, missing (not on this node), dropped (queue full), pending_auth
+func newMetrics(reg prometheus.Registerer, g *Gateway) (*Metrics, error) {
+	requests, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bangbang_gateway_request_duration_seconds",
+		Help:    "Time from a client request frame read to its answer queued, by operation and outcome.",
+		Buckets: tracing.LatencyBuckets,
+	}, []string{"op", "outcome"}))
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Register(statsCollector{g}); err != nil {
+		return nil, err
+	}
+	return &Metrics{requests: requests}, nil
+}
+
+var (
+	descConns       = prometheus.NewDesc("bangbang_gateway_connections", "Client connections open now; state authenticated counts those past AUTH.", []string{"state"}, nil)
+	descFramesIn    = prometheus.NewDesc("bangbang_gateway_frames_received_total", "Frames read from clients.", nil, nil)
+	descFramesOut   = prometheus.NewDesc("bangbang_gateway_frames_sent_total", "Frames written to clients.", nil, nil)
+	descRateLimited = prometheus.NewDesc("bangbang_gateway_frames_rate_limited_total", "Client frames refused by the per-connection rate limit.", nil, nil)
+	descSlow        = prometheus.NewDesc("bangbang_gateway_slow_consumers_total", "Connections closed because their send queue was full.", nil, nil)
+	descPush        = prometheus.NewDesc("bangbang_gateway_push_connections_total", "Pushed frames by what became of them per connection.", []string{"result"}, nil)
+)
+
+// statsCollector exports a gateway's counters.
+type statsCollector struct{ g *Gateway }
+
+func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConns, descFramesIn, descFramesOut, descRateLimited, descSlow, descPush} {
+		ch <- d
+	}
+}
+
+func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.g.Stats()
+	ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(st.Open), "open")
+	ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(st.Authenticated), "authenticated")
+	ch <- prometheus.MustNewConstMetric(descFramesIn, prometheus.CounterValue, float64(st.FramesIn))
+	ch <- prometheus.MustNewConstMetric(descFramesOut, prometheus.CounterValue, float64(st.FramesOut))
+	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))
+	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(st.Dropped))
+	for _, p := range []struct {
+		result string
+		n      uint64
+	}{{"delivered", st.PushDelivered}, {"missing", st.PushMissing}, {"dropped", st.PushDropped}, {"pending_auth", st.PushPendingAuth}} {
+		ch <- prometheus.MustNewConstMetric(descPush, prometheus.CounterValue, float64(p.n), p.result)
+	}
+}

@@ -1,0 +1,84 @@
+package logic
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/tracing"
+)
+
+const instrumentationName = "github.com/bangbang-im/bangbang/core-im/logic"
+
+// Metrics are the logic layer's Prometheus metrics; a nil *Metrics records nothing.
+type Metrics struct {
+	calls  *prometheus.HistogramVec // method, outcome
+	pushes *prometheus.HistogramVec // result
+}
+
+// NewMetrics registers the logic metrics with reg:
+//
+//	bangbang_logic_call_duration_seconds{method, outcome}  histogram: Send, Sync, Ack, Read, Connect, PushToUsers, ...; outcome ok or the ErrorCode
+//	bangbang_logic_push_duration_seconds{result}          histogram: from the message stored to the gateways' answer; result delivered, offline, failed
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	calls, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bangbang_logic_call_duration_seconds",
+		Help:    "Time of one logic call, by method and outcome.",
+		Buckets: tracing.LatencyBuckets,
+	}, []string{"method", "outcome"}))
+	if err != nil {
+		return nil, err
+	}
+	pushes, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bangbang_logic_push_duration_seconds",
+		Help:    "Time from a push queued (message stored) to the gateways' answer, by result.",
+		Buckets: tracing.LatencyBuckets,
+	}, []string{"result"}))
+	if err != nil {
+		return nil, err
+	}
+	return &Metrics{calls: calls, pushes: pushes}, nil
+}
+
+// observe starts the span of one logic call (inside a trace only: the caller's request
+// span, or the Kitex server span carrying it) and returns the function that ends it with
+// the call's error.
+func (s *Service) observe(ctx context.Context, method, user string) (context.Context, func(error)) {
+	start := time.Now()
+	ctx, span := s.tracer.Start(ctx, "logic."+method, trace.WithAttributes(tracing.AttrUser.String(user)))
+	return ctx, func(err error) {
+		outcome := "ok"
+		if err != nil {
+			code := Code(err)
+			outcome = code.String()
+			span.SetAttributes(attribute.String("bangbang.im.error", outcome))
+			if code == common.ErrorCode_INTERNAL || code == common.ErrorCode_UNAVAILABLE {
+				span.SetStatus(codes.Error, err.Error())
+			}
+		}
+		span.End()
+		if s.metrics != nil {
+			s.metrics.calls.WithLabelValues(method, outcome).Observe(time.Since(start).Seconds())
+		}
+	}
+}
+
+// observePush ends the accounting of one push job that reached devices gateways.
+func (s *Service) observePush(j pushJob, devices int, failed bool) {
+	if s.metrics == nil || j.queued.IsZero() {
+		return
+	}
+	result := "delivered"
+	switch {
+	case failed:
+		result = "failed"
+	case devices == 0:
+		result = "offline"
+	}
+	s.metrics.pushes.WithLabelValues(result).Observe(time.Since(j.queued).Seconds())
+}

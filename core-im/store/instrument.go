@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bangbang-im/bangbang/tracing"
+)
+
+// Metrics are the store's Prometheus metrics; a nil *Metrics records nothing.
+type Metrics struct {
+	ops   *prometheus.HistogramVec // backend, operation, outcome
+	batch *prometheus.HistogramVec // backend
+}
+
+// NewMetrics registers the store metrics with reg (sharing them with another store of the
+// process that registered them first):
+//
+//	bangbang_store_operation_duration_seconds{backend, operation, outcome}  histogram
+//	bangbang_store_append_batch_size{backend}                               histogram
+//
+// outcome is ok, not_found (a lookup of something absent), invalid (bad input),
+// canceled (the caller gave up) or error.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	ops, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bangbang_store_operation_duration_seconds",
+		Help:    "Time of one message-store call, as its caller waits for it (an Append includes its group-commit wait).",
+		Buckets: tracing.LatencyBuckets,
+	}, []string{"backend", "operation", "outcome"}))
+	if err != nil {
+		return nil, err
+	}
+	batch, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "bangbang_store_append_batch_size",
+		Help:    "Appends written by one group-commit transaction.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+	}, []string{"backend"}))
+	if err != nil {
+		return nil, err
+	}
+	return &Metrics{ops: ops, batch: batch}, nil
+}
+
+func (m *Metrics) observeBatch(backend string, n int) {
+	if m != nil {
+		m.batch.WithLabelValues(backend).Observe(float64(n))
+	}
+}
+
+// instrumented wraps a backend with a span per call (only inside a trace: see
+// tracing.ChildOnly) and the operation histogram.
+type instrumented struct {
+	Store
+	backend string
+	tracer  trace.Tracer
+	metrics *Metrics
+}
+
+// instrument wraps s when opt asks for spans or metrics.
+func instrument(s Store, backend string, opt Options) Store {
+	if opt.TracerProvider == nil && opt.Metrics == nil {
+		return s
+	}
+	in := &instrumented{Store: s, backend: backend, metrics: opt.Metrics}
+	if opt.TracerProvider != nil {
+		in.tracer = tracing.ChildOnly(opt.TracerProvider).Tracer("github.com/bangbang-im/bangbang/core-im/store")
+	}
+	return in
+}
+
+// call runs one operation under its span and timer. The span's context is what the
+// committer adds its batch event to.
+func (s *instrumented) call(ctx context.Context, op string, attrs []attribute.KeyValue, f func(context.Context) error) {
+	start := time.Now()
+	var span trace.Span
+	if s.tracer != nil {
+		ctx, span = s.tracer.Start(ctx, "store."+op, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(append(attrs,
+				attribute.String("db.system.name", s.backend),
+				attribute.String("db.operation.name", op))...))
+	}
+	err := f(ctx)
+	outcome := outcomeOf(err)
+	if span != nil {
+		if outcome == "error" {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		} else if outcome != "ok" {
+			span.SetAttributes(attribute.String("bangbang.outcome", outcome))
+		}
+		span.End()
+	}
+	if s.metrics != nil {
+		s.metrics.ops.WithLabelValues(s.backend, op, outcome).Observe(time.Since(start).Seconds())
+	}
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrInvalid):
+		return "invalid"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	default:
+		return "error"
+	}
+}
+
+func userAttr(id string) []attribute.KeyValue {
+	return []attribute.KeyValue{tracing.AttrUser.String(id)}
+}
+
+func (s *instrumented) Append(ctx context.Context, m NewMessage) (a Appended, err error) {
+	s.call(ctx, "Append", []attribute.KeyValue{
+		tracing.AttrUser.String(m.From),
+		attribute.String("bangbang.conv", m.ConvID),
+	}, func(ctx context.Context) error {
+		a, err = s.Store.Append(ctx, m)
+		return err
+	})
+	return a, err
+}
+
+func (s *instrumented) Sync(ctx context.Context, userID string, after int64, limit int) (msgs []InboxMessage, more bool, err error) {
+	s.call(ctx, "Sync", userAttr(userID), func(ctx context.Context) error {
+		msgs, more, err = s.Store.Sync(ctx, userID, after, limit)
+		return err
+	})
+	return msgs, more, err
+}
+
+func (s *instrumented) MaxSeq(ctx context.Context, userID string) (seq int64, err error) {
+	s.call(ctx, "MaxSeq", userAttr(userID), func(ctx context.Context) error {
+		seq, err = s.Store.MaxSeq(ctx, userID)
+		return err
+	})
+	return seq, err
+}
+
+func (s *instrumented) AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (acked int64, err error) {
+	s.call(ctx, "AckDelivered", userAttr(userID), func(ctx context.Context) error {
+		acked, err = s.Store.AckDelivered(ctx, userID, deviceID, seq)
+		return err
+	})
+	return acked, err
+}
+
+func (s *instrumented) DeliveredSeq(ctx context.Context, userID, deviceID string) (seq int64, err error) {
+	s.call(ctx, "DeliveredSeq", userAttr(userID), func(ctx context.Context) error {
+		seq, err = s.Store.DeliveredSeq(ctx, userID, deviceID)
+		return err
+	})
+	return seq, err
+}
+
+func (s *instrumented) MarkRead(ctx context.Context, userID, convID string, seq int64) (read int64, err error) {
+	s.call(ctx, "MarkRead", userAttr(userID), func(ctx context.Context) error {
+		read, err = s.Store.MarkRead(ctx, userID, convID, seq)
+		return err
+	})
+	return read, err
+}
+
+func (s *instrumented) ReadSeq(ctx context.Context, userID, convID string) (seq int64, err error) {
+	s.call(ctx, "ReadSeq", userAttr(userID), func(ctx context.Context) error {
+		seq, err = s.Store.ReadSeq(ctx, userID, convID)
+		return err
+	})
+	return seq, err
+}
+
+func (s *instrumented) PutUser(ctx context.Context, u User) (err error) {
+	s.call(ctx, "PutUser", userAttr(u.ID), func(ctx context.Context) error {
+		err = s.Store.PutUser(ctx, u)
+		return err
+	})
+	return err
+}
+
+func (s *instrumented) PutUserIfAbsent(ctx context.Context, u User) (created bool, err error) {
+	s.call(ctx, "PutUserIfAbsent", userAttr(u.ID), func(ctx context.Context) error {
+		created, err = s.Store.PutUserIfAbsent(ctx, u)
+		return err
+	})
+	return created, err
+}
+
+func (s *instrumented) GetUser(ctx context.Context, id string) (u User, err error) {
+	s.call(ctx, "GetUser", userAttr(id), func(ctx context.Context) error {
+		u, err = s.Store.GetUser(ctx, id)
+		return err
+	})
+	return u, err
+}
