@@ -43,7 +43,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *lifecycle, stdout io.Writer) error {
 	log := lc.log
-	tr, err := setupTracing(ctx, "bangbang-all", lc)
+	tr, err := setupTracing(ctx, "bangbang-all", c.ChatRatio, lc)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	p.housingURL, p.recruitmentURL, p.accountURL = sm.URL(sim.Housing), sm.URL(sim.Recruitment), sm.URL(sim.Account)
 	p.id, p.key = s.partnerID, s.partnerKey
-	deps, err := marketingDeps(p, rc, tr, lc, log)
+	deps, err := marketingDeps(p, rc, tr, reg, lc, log)
 	if err != nil {
 		return err
 	}

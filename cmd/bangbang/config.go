@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // config is every setting of every command, with its default. Each command registers the
@@ -29,13 +32,14 @@ type config struct {
 	IOModel     string        // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
 	Demo        bool          // --demo: seed demo users (all only)
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
+	ChatRatio   float64       // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
 }
 
 func defaults() config {
 	return config{
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: ":8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
-		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info",
+		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
 	}
 }
 
@@ -77,6 +81,17 @@ func (f *flagSet) boolean(p *bool, name, usage string) {
 	f.fs.BoolVar(p, name, *p, usage+" ("+envName(name)+")")
 }
 
+func (f *flagSet) float(p *float64, name, usage string) {
+	if v, ok := f.env(name); ok {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil && f.err == nil {
+			f.err = fmt.Errorf("%s: %w", envName(name), err)
+		}
+		*p = x
+	}
+	f.fs.Float64Var(p, name, *p, usage+" ("+envName(name)+")")
+}
+
 func (f *flagSet) duration(p *time.Duration, name, usage string) {
 	if v, ok := f.env(name); ok {
 		d, err := time.ParseDuration(v)
@@ -115,6 +130,7 @@ func (f *flagSet) common(c *config) {
 	f.str(&c.TokenSecret, "token-secret", "HMAC key for tokens, at least 32 bytes")
 	f.duration(&c.TokenTTL, "token-ttl", "token lifetime")
 	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	f.float(&c.ChatRatio, "trace-chat-ratio", "share of chat requests whose traces are kept, 0..1 (marketing actions and errors are always kept)")
 }
 
 func (f *flagSet) stores(c *config) {

@@ -12,12 +12,18 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/bangbang-im/bangbang/core-im/client"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // imFlags are what every `im` subcommand needs to reach the system as one user.
 type imFlags struct {
 	edge, user, password, token, addr, device string
+	// tracer gives each send a client span: the terminal client is a debugging tool, so
+	// it traces every send, exported where the OTEL_* variables say.
+	tracer trace.TracerProvider
 }
 
 func (f *flagSet) imFlags(c *imFlags) {
@@ -87,9 +93,10 @@ func connect(ctx context.Context, f imFlags) (*client.Client, error) {
 	}
 	first := true
 	return client.Dial(ctx, client.Config{
-		Addr:     addr,
-		DeviceID: f.device,
-		Platform: "cli",
+		Addr:           addr,
+		DeviceID:       f.device,
+		Platform:       "cli",
+		TracerProvider: f.tracer,
 		Token: func(ctx context.Context) (string, error) {
 			if first || f.user == "" {
 				first = false
@@ -128,6 +135,16 @@ func runIM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
+	tr, err := tracing.Setup(ctx, tracing.Config{Process: "bangbang-im", ChatSampleRatio: 1, StoreBytes: -1})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(sctx) // flushes the sends' spans; a collector that is down loses only them
+	}()
+	f.tracer = tr.Provider("im-client")
 	switch args[0] {
 	case "login":
 		lr, err := login(ctx, f.edge, f.user, f.password)

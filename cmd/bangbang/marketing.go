@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bangbang-im/bangbang/marketing/edge"
@@ -52,16 +53,27 @@ func (f *flagSet) rateLimitFlag(p *partnerFlags) {
 // marketingDeps builds what the edge's marketing routes need: one SOAP client per third
 // party, the per-merchant limiter and the idempotency keys (in Redis when configured, so
 // several edges share them).
-func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
+func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg prometheus.Registerer, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
 	if p.id == "" && p.key == "" {
 		p.id, p.key = sim.DefaultPartnerID, sim.DefaultPartnerKey
 	}
+	pm, err := partner.NewMetrics(reg)
+	if err != nil {
+		return edge.Deps{}, fmt.Errorf("soap metrics: %w", err)
+	}
+	rm, err := ratelimit.NewMetrics(reg)
+	if err != nil {
+		return edge.Deps{}, fmt.Errorf("rate limit metrics: %w", err)
+	}
+	em, err := edge.NewMetrics(reg)
+	if err != nil {
+		return edge.Deps{}, fmt.Errorf("edge metrics: %w", err)
+	}
 	base := func(endpoint string) partner.Config {
 		return partner.Config{Endpoint: endpoint, PartnerID: p.id, PartnerKey: p.key, Timeout: partnerTimeout,
-			TracerProvider: tr.Provider("edge"), Propagators: tr.Propagator(), Logger: log.With("component", "soap")}
+			TracerProvider: tr.Provider("edge"), Propagators: tr.Propagator(), Metrics: pm, Logger: log.With("component", "soap")}
 	}
-	d := edge.Deps{TracerProvider: tr.Provider("edge"), Propagator: tr.Propagator()}
-	var err error
+	d := edge.Deps{TracerProvider: tr.Provider("edge"), Propagator: tr.Propagator(), Metrics: em}
 	if d.Housing, err = housing.New(base(p.housingURL)); err != nil {
 		return d, fmt.Errorf("housing client: %w", err)
 	}
@@ -81,7 +93,7 @@ func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, lc *li
 	if err != nil {
 		return d, err
 	}
-	opts := ratelimit.Options{Logger: log.With("component", "ratelimit")}
+	opts := ratelimit.Options{Logger: log.With("component", "ratelimit"), Metrics: rm}
 	if rc != nil {
 		d.Limiter = ratelimit.NewRedis(rc, limits, opts)
 		d.Idempotency = idempotency.NewRedis(rc, idempotency.Options{})

@@ -68,7 +68,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return serve(ctx, "logic", c.LogLevel, stderr, func(lc *lifecycle) error {
 		log := lc.log
-		tr, err := setupTracing(ctx, "bangbang-logic", lc)
+		tr, err := setupTracing(ctx, "bangbang-logic", c.ChatRatio, lc)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		c.Node = dialable(c.PushAddr, "127.0.0.1")
 	}
 	return serve(ctx, "gateway", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-gateway", lc)
+		tr, err := setupTracing(ctx, "bangbang-gateway", c.ChatRatio, lc)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return serve(ctx, "edge", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-edge", lc)
+		tr, err := setupTracing(ctx, "bangbang-edge", c.ChatRatio, lc)
 		if err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := traceRedis(rc, tr.Provider("edge")); err != nil {
 			return err
 		}
-		deps, err := marketingDeps(p, rc, tr, lc, lc.log)
+		deps, err := marketingDeps(p, rc, tr, reg, lc, lc.log)
 		if err != nil {
 			return err
 		}

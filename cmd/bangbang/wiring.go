@@ -38,8 +38,13 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 // setupTracing builds the process's tracer providers (OTLP when OTEL_* variables say so,
 // and the bounded embedded store) and registers their shutdown first, so it runs last and
 // flushes every span the other components ended.
-func setupTracing(ctx context.Context, process string, lc *lifecycle) (*tracing.Tracing, error) {
-	t, err := tracing.Setup(ctx, tracing.Config{Process: process, Logger: lc.log.With("component", "tracing")})
+//
+// chatRatio is the share of chat traces kept, 0 meaning none.
+func setupTracing(ctx context.Context, process string, chatRatio float64, lc *lifecycle) (*tracing.Tracing, error) {
+	if chatRatio == 0 {
+		chatRatio = -1 // tracing.Config's "none"; its 0 means the default
+	}
+	t, err := tracing.Setup(ctx, tracing.Config{Process: process, ChatSampleRatio: chatRatio, Logger: lc.log.With("component", "tracing")})
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}

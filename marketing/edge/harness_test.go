@@ -42,6 +42,7 @@ type options struct {
 	noMarketing bool                                   // no SOAP clients, limiter or store
 	cfg         Config
 	tracer      trace.TracerProvider // edge server spans; nil: none
+	metrics     *Metrics             // edge request metrics; nil: none
 }
 
 // harness is an edge on a real port in front of the SOAP simulators on real ports.
@@ -96,7 +97,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.tokens = tk
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer}
+	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics}
 	if !o.noMarketing {
 		cfg := func(line string) partner.Config {
 			c := partnerConfig(h.sim, line)

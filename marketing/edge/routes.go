@@ -20,6 +20,9 @@ const (
 // a test compares the two, so a route added here fails the tests until it is
 // documented.
 func (s *Server) routes(h *server.Hertz) {
+	if s.metrics != nil {
+		h.Use(s.metrics.middleware(metricsServer))
+	}
 	if s.tp != nil {
 		prop := s.prop
 		if prop == nil {

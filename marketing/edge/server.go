@@ -57,6 +57,9 @@ type Deps struct {
 	// header); Propagator reads the caller's trace context (nil: W3C trace context).
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
+	// Metrics records every request (NewMetrics); nil records none. The SOAP
+	// clients and the limiter take their own, from whoever builds them.
+	Metrics *Metrics
 }
 
 // Server is the edge HTTP server.
@@ -72,6 +75,7 @@ type Server struct {
 	log         *slog.Logger
 	tp          trace.TracerProvider // nil: no server spans
 	prop        propagation.TextMapPropagator
+	metrics     *Metrics // nil: none
 	ln          net.Listener
 	h           *server.Hertz
 	done        chan struct{}
@@ -101,7 +105,8 @@ func New(cfg Config, deps Deps) *Server {
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency,
-		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, done: make(chan struct{}),
+		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics,
+		done: make(chan struct{}),
 	}
 }
 

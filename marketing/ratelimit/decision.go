@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Where a Decision was made; the edge counts them in its metrics.
+// Where a Decision was made: its Source, and the source label of Metrics.
 const (
 	SourceRedis    = "redis"          // the shared budget on Redis
 	SourceLocal    = "local"          // a LocalLimiter, the embedded default

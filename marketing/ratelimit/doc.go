@@ -49,6 +49,13 @@
 // it takes to earn them back, which is the configured Rate per Period), and
 // Retry-After in whole seconds, rounded up, on a denial.
 //
+// # Metrics
+//
+// With Options.Metrics (NewMetrics on the process's Prometheus registry) every
+// decision Allow returns is counted once, by class, result and source, so a
+// Redis outage shows as decisions moving to "local-fallback". Errors are no
+// decision and are not counted.
+//
 // # Concurrency
 //
 // Every Limiter is safe for concurrent use and starts no goroutine. The local

@@ -16,6 +16,9 @@ type LocalLimiter struct {
 	seed   maphash.Seed
 	shards [shardCount]lruShard
 	source string
+	// metrics counts what Allow decides; decide alone counts nothing, since
+	// a RedisLimiter's fallback decides for the RedisLimiter's Allow.
+	metrics *Metrics
 }
 
 var _ Limiter = (*LocalLimiter)(nil)
@@ -29,10 +32,11 @@ func NewLocal(limits map[Class]Limit, opt Options) *LocalLimiter {
 func newLocal(limits map[Class]Limit, opt Options, source string) *LocalLimiter {
 	opt = opt.withDefaults()
 	l := &LocalLimiter{
-		limits: maps.Clone(limits),
-		now:    func() int64 { return opt.Now().UnixNano() },
-		seed:   maphash.MakeSeed(),
-		source: source,
+		limits:  maps.Clone(limits),
+		now:     func() int64 { return opt.Now().UnixNano() },
+		seed:    maphash.MakeSeed(),
+		source:  source,
+		metrics: opt.Metrics,
 	}
 	perShard := max(1, (opt.MaxKeys+shardCount-1)/shardCount)
 	for i := range l.shards {
@@ -47,7 +51,9 @@ func (l *LocalLimiter) Allow(ctx context.Context, merchant string, class Class) 
 	if err != nil {
 		return Decision{}, err
 	}
-	return l.decide(merchant, class, lim), nil
+	d := l.decide(merchant, class, lim)
+	l.metrics.count(class, d)
+	return d, nil
 }
 
 // decide runs GCRA on the key's state; the caller has validated everything.

@@ -24,6 +24,8 @@ type Options struct {
 	// FallbackDivisor divides each limit while Redis is unreachable (see the
 	// package documentation); 0 means 1.
 	FallbackDivisor int
+	// Metrics counts the decisions; nil counts none. Limiters may share one.
+	Metrics *Metrics
 }
 
 const (

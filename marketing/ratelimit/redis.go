@@ -22,6 +22,7 @@ type RedisLimiter struct {
 	circuit  circuit
 	fallback *LocalLimiter
 	divisor  int
+	metrics  *Metrics
 }
 
 var _ Limiter = (*RedisLimiter)(nil)
@@ -46,6 +47,7 @@ func NewRedis(c redis.UniversalClient, limits map[Class]Limit, opt Options) *Red
 		// divided, so it needs no table of its own.
 		fallback: newLocal(nil, opt, SourceFallback),
 		divisor:  opt.FallbackDivisor,
+		metrics:  opt.Metrics,
 	}
 }
 
@@ -55,6 +57,16 @@ func (l *RedisLimiter) Allow(ctx context.Context, merchant string, class Class) 
 	if err != nil {
 		return Decision{}, err
 	}
+	d, err := l.decide(ctx, merchant, class, lim)
+	if err != nil {
+		return Decision{}, err
+	}
+	l.metrics.count(class, d)
+	return d, nil
+}
+
+// decide asks Redis, or the fallback while Redis is unreachable.
+func (l *RedisLimiter) decide(ctx context.Context, merchant string, class Class, lim Limit) (Decision, error) {
 	use, probe := l.circuit.attempt()
 	if !use {
 		return l.fallback.decide(merchant, class, lim.divide(l.divisor)), nil

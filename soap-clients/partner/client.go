@@ -23,6 +23,7 @@ type Client struct {
 	pool    http.RoundTripper
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	budget  *retryBudget
+	metrics *Metrics // nil: none
 	// openUntil is when the open breaker lets a probe through (Unix nanoseconds).
 	openUntil atomic.Int64
 }
@@ -42,13 +43,15 @@ func New(cfg Config) (*Client, error) {
 		opts = append(opts, soap.WithBasicAuth(cfg.PartnerID, cfg.PartnerKey))
 	}
 	c := &Client{
-		SOAP:   soap.NewClient(cfg.Endpoint, opts...),
-		cfg:    cfg,
-		log:    cfg.Logger.With("line", cfg.Name),
-		pool:   pool,
-		budget: newRetryBudget(cfg.RetryBudget),
+		SOAP:    soap.NewClient(cfg.Endpoint, opts...),
+		cfg:     cfg,
+		log:     cfg.Logger.With("line", cfg.Name),
+		pool:    pool,
+		budget:  newRetryBudget(cfg.RetryBudget),
+		metrics: cfg.Metrics,
 	}
 	c.breaker = newBreaker(c)
+	c.metrics.track(c)
 	return c, nil
 }
 

@@ -74,6 +74,9 @@ type Config struct {
 	// Logger receives breaker state changes and, at debug level, retries.
 	// Nil discards.
 	Logger *slog.Logger
+	// Metrics counts the calls, attempts and breaker state under the
+	// partner label Name; nil records none. Clients may share one.
+	Metrics *Metrics
 
 	// Transport replaces the pooled transport under the instrumentation;
 	// for tests. Nil means a pooled keep-alive *http.Transport.

@@ -25,10 +25,19 @@ var errNoClient = errors.New("no client for this third party")
 // error is a *Fault or wraps ErrUnavailable, ErrTimeout, ErrBadResponse or
 // ErrTransport.
 func Do[T any](ctx context.Context, c *Client, op string, idempotent bool, call func(context.Context) (T, error)) (T, error) {
-	var zero T
 	if c == nil {
+		var zero T
 		return zero, &callError{op: op, kind: ErrUnavailable, cause: errNoClient}
 	}
+	start := time.Now()
+	res, err := run(ctx, c, op, idempotent, call)
+	c.metrics.call(c.cfg.Name, op, err, time.Since(start))
+	return res, err
+}
+
+// run is Do's attempts, retries and backoff, for a non-nil c.
+func run[T any](ctx context.Context, c *Client, op string, idempotent bool, call func(context.Context) (T, error)) (T, error) {
+	var zero T
 	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -67,6 +76,7 @@ func try[T any](ctx, caller context.Context, c *Client, op string, call func(con
 	if err != nil {
 		return zero, c.unavailable(op, err)
 	}
+	c.metrics.attempt(c.cfg.Name, op)
 	actx := ctx
 	if c.cfg.AttemptTimeout < c.cfg.Timeout {
 		var cancel context.CancelFunc

@@ -30,6 +30,15 @@
 // transport failures and bad responses are retried for idempotent calls
 // only, and count as breaker failures. A caller that cancels is neither.
 //
+// # Metrics
+//
+// With Config.Metrics (NewMetrics on the process's Prometheus registry) a
+// Client counts each call of Do once, by partner, operation and outcome, with
+// its whole duration; each HTTP attempt, so retries show; and reports its
+// breaker's state when scraped. Clients of several third parties share one
+// Metrics. Labels come from code (the line and the WSDL operation), never
+// from a request.
+//
 // # Concurrency
 //
 // A Client is safe for concurrent use and starts no goroutine: the HTTP
