@@ -1,0 +1,185 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"html/template"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/protocol"
+)
+
+// SessionCookie names the browser session cookie that POST /admin/login sets. It holds
+// an opaque token, never the key, and is sent back on /admin paths only.
+const SessionCookie = "bangbang_admin_session"
+
+// Where the browser lands: after logging in (unless the login page was given another
+// page to return to) and after logging out.
+const (
+	pagesHome = "/admin/traces"
+	loginPage = "/admin/login"
+)
+
+// isKey reports whether got is a staff key. It compares SHA-256 digests in constant time
+// and checks every key, so neither a key's bytes nor its length nor its position leak.
+func (s *Server) isKey(got string) bool {
+	h := sha256.Sum256([]byte(got))
+	match := 0
+	for _, k := range s.keys {
+		match |= subtle.ConstantTimeCompare(h[:], k[:])
+	}
+	return match == 1
+}
+
+// hasBearerKey reports whether the request's bearer token is a staff key.
+func (s *Server) hasBearerKey(c *app.RequestContext) bool {
+	got, ok := strings.CutPrefix(string(c.GetHeader("Authorization")), "Bearer ")
+	return ok && s.isKey(got)
+}
+
+// hasSession reports whether the request carries a live session cookie.
+func (s *Server) hasSession(c *app.RequestContext) bool {
+	return s.sessions.valid(string(c.Cookie(SessionCookie)))
+}
+
+// requireKey admits a request whose bearer token is a staff key: OTLP ingest, which
+// machines call.
+func (s *Server) requireKey(ctx context.Context, c *app.RequestContext) {
+	if s.hasBearerKey(c) {
+		c.Next(ctx)
+		return
+	}
+	unauthenticated(c)
+}
+
+// requireStaff admits a staff key or a session cookie: the JSON API, which scripts call
+// with the key and the pages' users may open in the same browser.
+func (s *Server) requireStaff(ctx context.Context, c *app.RequestContext) {
+	if s.hasBearerKey(c) || s.hasSession(c) {
+		c.Next(ctx)
+		return
+	}
+	unauthenticated(c)
+}
+
+func unauthenticated(c *app.RequestContext) {
+	c.Header("WWW-Authenticate", `Bearer realm="bangbang-admin"`)
+	c.AbortWithStatusJSON(http.StatusUnauthorized, map[string]string{"code": "unauthenticated", "message": "a staff key is required"})
+}
+
+// requirePage admits a staff key or a session cookie, and sends anyone else to the
+// login page, which brings them back here afterwards.
+func (s *Server) requirePage(ctx context.Context, c *app.RequestContext) {
+	if s.hasBearerKey(c) || s.hasSession(c) {
+		c.Next(ctx)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusSeeOther, []byte(loginPage+"?next="+url.QueryEscape(string(c.Request.RequestURI()))))
+	c.Abort()
+}
+
+// loginForm serves GET /admin/login.
+func (s *Server) loginForm(_ context.Context, c *app.RequestContext) {
+	renderLogin(c, http.StatusOK, loginView{Next: returnTo(c.Query("next"))})
+}
+
+// login serves POST /admin/login: a staff key in the form field "key" opens a session
+// and sets its cookie; anything else shows the form again with 401.
+func (s *Server) login(ctx context.Context, c *app.RequestContext) {
+	next := returnTo(c.PostForm("next"))
+	if !s.isKey(c.PostForm("key")) {
+		s.log.WarnContext(ctx, "admin login refused", "remote", c.RemoteAddr().String())
+		renderLogin(c, http.StatusUnauthorized, loginView{Next: next, Failed: true})
+		return
+	}
+	token := s.sessions.open()
+	c.SetCookie(SessionCookie, token, int(s.cfg.SessionTTL.Seconds()), "/admin", "",
+		protocol.CookieSameSiteStrictMode, viaHTTPS(c), true)
+	s.log.InfoContext(ctx, "admin session opened", "remote", c.RemoteAddr().String())
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusSeeOther, []byte(next))
+}
+
+// logout serves POST /admin/logout: it ends the cookie's session, if any, and clears the
+// cookie. SameSite=Strict keeps other sites from sending the cookie here.
+func (s *Server) logout(_ context.Context, c *app.RequestContext) {
+	if token := c.Cookie(SessionCookie); len(token) > 0 {
+		s.sessions.close(string(token))
+	}
+	c.SetCookie(SessionCookie, "", -1, "/admin", "", protocol.CookieSameSiteStrictMode, viaHTTPS(c), true)
+	c.Header("Cache-Control", "no-store")
+	c.Redirect(http.StatusSeeOther, []byte(loginPage))
+}
+
+// viaHTTPS reports whether the browser reached the server over HTTPS through a proxy;
+// the cookie is then marked Secure. The server itself speaks plain HTTP, so a Secure
+// cookie would otherwise never come back.
+func viaHTTPS(c *app.RequestContext) bool {
+	return strings.EqualFold(string(c.GetHeader("X-Forwarded-Proto")), "https")
+}
+
+// returnTo is where a login sends the browser: next when it is one of the trace pages of
+// this server (a path, nothing that could lead elsewhere), else the trace list.
+func returnTo(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || u.Scheme != "" || u.Opaque != "" || u.User != nil || u.Host != "" ||
+		strings.ContainsAny(next, `\`) || path.Clean(u.Path) != u.Path ||
+		(u.Path != pagesHome && !strings.HasPrefix(u.Path, pagesHome+"/")) {
+		return pagesHome
+	}
+	return (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String()
+}
+
+type loginView struct {
+	Next   string
+	Failed bool
+}
+
+var loginTemplate = template.Must(template.New("login").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in · bangbang admin</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1f2328; background: #f6f8fa; }
+form { max-width: 22em; margin: 12vh auto 0; padding: 1.5em; background: #fff; border: 1px solid #d0d7de; border-radius: 6px; }
+h1 { font-size: 1.25em; margin: 0 0 1em; }
+label { display: block; margin-bottom: .3em; }
+input[type=password] { width: 100%; box-sizing: border-box; padding: .4em; margin-bottom: 1em; }
+.problem { background: #ffebe9; border: 1px solid #cf222e; padding: .4em .6em; }
+</style>
+</head>
+<body>
+<form method="post" action="/admin/login">
+<h1>bangbang admin</h1>
+{{if .Failed}}<p class="problem" role="alert">That is not a staff key.</p>{{end}}
+<label for="key">Staff key</label>
+<input type="password" id="key" name="key" autocomplete="current-password" required autofocus>
+<input type="hidden" name="next" value="{{.Next}}">
+<button type="submit">Log in</button>
+</form>
+</body>
+</html>
+`))
+
+func renderLogin(c *app.RequestContext, status int, v loginView) {
+	var buf bytes.Buffer
+	if err := loginTemplate.Execute(&buf, v); err != nil {
+		c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]string{"code": "internal", "message": "login page not rendered"})
+		return
+	}
+	c.Header("Content-Security-Policy",
+		"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
