@@ -24,7 +24,8 @@
 //     timeout and compression are read through Config.Env; the exporter reads the
 //     remaining OTEL_EXPORTER_OTLP_* variables (certificates, insecure) and the batch
 //     processor its OTEL_BSP_* variables from the process environment.
-//   - OTEL_SDK_DISABLED=true turns the OTLP exporter off; the embedded store stays.
+//   - OTEL_SDK_DISABLED=true turns tracing off, as the specification says: every provider
+//     is a no-op. The embedded store stays, for what other processes export to it.
 //   - OTEL_RESOURCE_ATTRIBUTES adds resource attributes; OTEL_SERVICE_NAME is ignored,
 //     since every component names itself.
 //
@@ -66,6 +67,28 @@
 // IngestHandler accepts OTLP/HTTP protobuf (POST /v1/traces) from other processes.
 // Neither authenticates: the admin server that mounts them does.
 //
+// # Instrumentation helpers
+//
+// HertzServer (edge, admin) and KitexClient/KitexServer (gateway ⇄ logic, both ways)
+// are middlewares taking a provider explicitly, because the contrib suites of both
+// frameworks only read the global one. The Kitex pair carries the W3C context in the
+// call's metainfo (TTHeader string values), one hop. FrameTrace and
+// ContextWithFrameTrace move it in and out of IM frames.
+//
+// Spans are started at entry points only: an HTTP request, an IM request frame, a
+// campaign batch. Everything below (the Kitex client, the store, pgx, Redis, the push to a
+// gateway) goes through ChildOnly, so it joins a trace when there is one and opens none
+// otherwise: a route renewal every heartbeat or a group-commit transaction shared by a
+// hundred senders is not a trace of its own. A campaign run is meant to be one root span
+// with a child span per batch; each batch's PushToUsers then traces like a send.
+//
+// Register and LatencyBuckets are shared by every component's Prometheus metrics.
+//
+// # Pages
+//
+// PageHandler draws the store's traces as HTML (a list, and a waterfall per trace),
+// server-side, for the admin server to mount behind its login.
+//
 // # Concurrency
 //
 // Tracing, Store and the handlers are safe for concurrent use. The only goroutines are
@@ -75,6 +98,7 @@
 // # Imports
 //
 // It imports the OpenTelemetry SDK, the OTLP exporters and protobuf types,
-// core-im/protocol (for the frame trace context) and the standard library; never a
-// component (gateway, logic, store, marketing…), Hertz or Kitex.
+// core-im/protocol (for the frame trace context), Hertz and Kitex (for their middlewares),
+// the Prometheus client and the standard library; never a component (gateway, logic,
+// store, marketing…).
 package tracing

@@ -138,19 +138,25 @@ func TestProviderPerComponent(t *testing.T) {
 	span.End()
 }
 
-func TestSDKDisabledKeepsStore(t *testing.T) {
+// TestSDKDisabled: OTEL_SDK_DISABLED=true turns tracing off as the specification says:
+// no span is recorded, exported or stored, while the store still takes other processes'.
+func TestSDKDisabled(t *testing.T) {
 	rc, srv := httpReceiver(t)
 	tr := setup(t, Config{Process: "bangbang-test", Env: env(map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL,
 		"OTEL_SDK_DISABLED":           "true",
 	})})
-	root, _ := emitTwoComponents(t, tr)
+	_, span := tr.Provider("gateway").Tracer("test").Start(context.Background(), "off")
+	if span.IsRecording() || span.SpanContext().IsValid() {
+		t.Error("a span was recorded with OTEL_SDK_DISABLED=true")
+	}
+	span.End()
 	shutdown(t, tr)
 	if n := len(rc.spans()); n != 0 {
 		t.Errorf("exported %d spans with OTEL_SDK_DISABLED=true", n)
 	}
-	if _, ok := tr.Store().Get(root.TraceID()); !ok {
-		t.Error("store lost the trace")
+	if tr.Store() == nil || len(tr.Store().List(Query{})) != 0 {
+		t.Error("want an empty store")
 	}
 }
 

@@ -31,7 +31,7 @@ type otlpSettings struct {
 // otlpFromEnv reads the exporter settings; ok is false when no exporter is configured.
 func otlpFromEnv(c Config) (s otlpSettings, ok bool, err error) {
 	if strings.EqualFold(c.env("OTEL_SDK_DISABLED"), "true") {
-		return s, false, nil
+		return s, false, nil // tracing is off (see Setup)
 	}
 	tracesEndpoint, endpoint := c.env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), c.env("OTEL_EXPORTER_OTLP_ENDPOINT")
 	if tracesEndpoint == "" && endpoint == "" {

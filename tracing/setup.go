@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -23,6 +24,8 @@ type Tracing struct {
 	store      *Store                 // nil when disabled
 	batch      sdktrace.SpanProcessor // nil without OTLP
 	propagator propagation.TextMapPropagator
+
+	disabled bool // OTEL_SDK_DISABLED=true: every provider is a no-op
 
 	mu        sync.Mutex
 	providers map[string]*sdktrace.TracerProvider
@@ -45,6 +48,11 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 		pipeline:   &pipeline{},
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		providers:  make(map[string]*sdktrace.TracerProvider),
+	}
+	if strings.EqualFold(cfg.env("OTEL_SDK_DISABLED"), "true") {
+		// As the specification says: the SDK is off, every span a no-op. The store stays,
+		// empty but for what other processes export to it.
+		t.disabled = true
 	}
 	if s, err := samplerFromEnv(cfg); err != nil {
 		return nil, fmt.Errorf("tracing setup: %w", err)
@@ -72,6 +80,7 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 	}
 	cfg.Logger.Info("tracing ready",
 		"process", cfg.Process,
+		"disabled", t.disabled,
 		"sampler", t.sampler.Description(),
 		"store_bytes", max(cfg.StoreBytes, 0),
 		"otlp_protocol", otlp.protocol,
@@ -85,7 +94,7 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 func (t *Tracing) Provider(component string) trace.TracerProvider {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
+	if t.closed || t.disabled {
 		return noop.NewTracerProvider()
 	}
 	if p, ok := t.providers[component]; ok {
