@@ -178,7 +178,7 @@ func imSend(ctx context.Context, f imFlags, to, text string, stdout io.Writer) e
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(sentAck{MsgID: res.MsgID, Conv: res.ConvID, ConvSeq: res.ConvSeq,
-		Seq: res.Seq, SentAt: res.SentAt.UTC().Format(time.RFC3339Nano), Duplicate: res.Duplicate})
+		Seq: res.Seq, SentAt: res.SentAt.UTC().Format(time.RFC3339Nano), Duplicate: res.Duplicate, TraceID: res.TraceID})
 }
 
 // sentAck is what `im send` prints: the server's ack of the stored message.
@@ -189,6 +189,7 @@ type sentAck struct {
 	Seq       int64  `json:"seq"`
 	SentAt    string `json:"sent_at"`
 	Duplicate bool   `json:"duplicate"`
+	TraceID   string `json:"trace_id"` // for `bangbang trace`
 }
 
 type printed struct {

@@ -28,6 +28,22 @@ func TestIMCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &ack); err != nil || ack.MsgID == "" || ack.ConvSeq != 1 {
 		t.Fatalf("im send printed %q (%v)", out.String(), err)
 	}
+	// The ack names the send's trace (the terminal client traces every send), which the
+	// admin API holds from the gateway on: `bangbang trace` shows the hops.
+	var tree strings.Builder
+	for !strings.Contains(tree.String(), "store.Append") {
+		tree.Reset()
+		err := run(ctx, []string{"trace", ack.TraceID, "--admin", s.admin, "--admin-key", testAdminKey}, &tree, io.Discard)
+		if ctx.Err() != nil {
+			t.Fatalf("bangbang trace %q: %v\n%s", ack.TraceID, err, tree.String())
+		}
+		time.Sleep(10 * time.Millisecond) // polling the store, not synchronising
+	}
+	for _, hop := range []string{"gateway  IM SEND", "logic    logic.Send", "logic    store.Append"} {
+		if !strings.Contains(tree.String(), hop) {
+			t.Errorf("trace of the send lacks %q:\n%s", hop, tree.String())
+		}
+	}
 
 	pr, pw := io.Pipe()
 	listenCtx, stopListen := context.WithCancel(ctx)

@@ -85,6 +85,15 @@ func TestMarketingActionThroughAll(t *testing.T) {
 	if status != 403 {
 		t.Fatalf("customer on a marketing route: %d %v", status, body)
 	}
+
+	// The admin API's /metrics counts what happened: one promotion reached the third
+	// party (the replay did not), the refresh came back as its not-owner fault, and both
+	// promotion requests were answered 200 on the route's pattern.
+	adminAddr := strings.TrimPrefix(s.admin, "http://")
+	wantMetric(t, adminAddr, `bangbang_soap_calls_total{operation="PromoteListing",outcome="ok",partner="housing"}`, 1)
+	wantMetric(t, adminAddr, `bangbang_soap_calls_total{operation="RefreshListing",outcome="fault_not_owner",partner="housing"}`, 1)
+	wantMetric(t, adminAddr, `bangbang_http_requests_total{method="POST",route="/v1/listings/:id/promotions",server="edge",status="200"}`, 2)
+	wantMetric(t, adminAddr, `bangbang_soap_breaker_state{partner="housing"}`, 0)
 }
 
 // checkTraceCommand runs `bangbang trace` on the trace a traceresponse header names: the

@@ -99,7 +99,7 @@ func (g *Gateway) Kick(ctx context.Context, req *gatewaygen.KickRequest) (*gatew
 	if s == nil {
 		return &gatewaygen.KickResponse{Found: false}, nil
 	}
-	g.log.Info("kicking connection", append(s.attrs(), "reason", frame.KickReason(req.GetReason()).String())...)
+	g.log.InfoContext(ctx, "kicking connection", append(s.attrs(), "reason", frame.KickReason(req.GetReason()).String())...)
 	found := s.finish(encode(protocol.OpKick, 0, &frame.Kick{Reason: req.GetReason(), Message: req.GetMessage()}), "kicked")
 	return &gatewaygen.KickResponse{Found: found}, nil
 }
