@@ -67,8 +67,11 @@ func TestSeparateProcessesOneChatTrace(t *testing.T) {
 		t.Fatalf("ack trace id %q: %v", res.TraceID, err)
 	}
 
+	// Each process exports on its own schedule: wait for the whole tree, one root down to
+	// the recipient gateway's Deliver through the logic process's spans.
 	got := waitAdminTrace(t, ctx, s, id, func(tr *tracing.Trace) bool {
-		return findSpan(tr.Spans, "gateway", "gateway.Deliver") != nil
+		return len(tr.Spans) == 1 && findSpan(tr.Spans, "gateway", "gateway.Deliver") != nil &&
+			findSpan(tr.Spans, "logic", "GatewayService/Deliver") != nil && findSpan(tr.Spans, "logic", "store.Append") != nil
 	})
 	if len(got.Spans) != 1 {
 		t.Fatalf("trace has %d top-level spans, want one root:%s", len(got.Spans), dumpSpans(got.Spans))
@@ -112,6 +115,22 @@ func TestSeparateProcessesOneChatTrace(t *testing.T) {
 	}
 	if !redisSpan {
 		t.Errorf("no Redis span (route lookup) under the push:%s", dumpSpans([]*tracing.Node{push}))
+	}
+
+	// Nothing failed in this run, so no trace holds an error (a spurious one would be kept
+	// whatever the sampling); and logic never starts a trace: background work (route
+	// renewals, group commits) opens none, and every logic span continues a caller's.
+	for _, sum := range listAdminTraces(t, ctx, s) {
+		id, _ := trace.TraceIDFromHex(sum.TraceID)
+		tr := waitAdminTrace(t, ctx, s, id, func(*tracing.Trace) bool { return true })
+		if sum.Error {
+			t.Errorf("a trace with an error in a healthy run:%s", dumpSpans(tr.Spans))
+		}
+		for _, top := range tr.Spans {
+			if top.Service == "logic" && top.ParentID == "" {
+				t.Errorf("a trace started in logic:%s", dumpSpans(tr.Spans))
+			}
+		}
 	}
 
 	// One send, counted once by the gateway, logic and the store.
@@ -209,6 +228,9 @@ func dumpSpans(nodes []*tracing.Node) string {
 	walk = func(ns []*tracing.Node, indent string) {
 		for _, n := range ns {
 			fmt.Fprintf(&b, "\n%s%s %s (%s)", indent, n.Service, n.Name, n.Kind)
+			if n.Status == "error" {
+				fmt.Fprintf(&b, " error: %s %v", n.StatusMessage, n.Attributes)
+			}
 			walk(n.Children, indent+"  ")
 		}
 	}
@@ -236,4 +258,22 @@ func wantMetric(t *testing.T, addr, series string, want float64) {
 		}
 	}
 	t.Errorf("%s: no such series at %s", series, addr)
+}
+
+func listAdminTraces(t *testing.T, ctx context.Context, s system) []tracing.TraceSummary {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.admin+"/admin/v1/traces?limit="+fmt.Sprint(tracing.MaxLimit), nil)
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Traces []tracing.TraceSummary `json:"traces"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("list traces: %d %v", resp.StatusCode, err)
+	}
+	return list.Traces
 }

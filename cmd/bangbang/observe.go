@@ -12,6 +12,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
 	"github.com/cloudwego/kitex/transport"
+	"github.com/exaring/otelpgx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -116,8 +117,11 @@ func imObservability(tr *tracing.Tracing, reg prometheus.Registerer, component s
 		return imObs{}, err
 	}
 	tp := tr.Provider(component)
+	// pgx sees the committer's shared batch transactions too, which belong to no request:
+	// ChildOnly keeps them from each becoming a trace.
+	queries := otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(tp)))
 	return imObs{
-		store: store.Options{TracerProvider: tp, Metrics: sm},
+		store: store.Options{TracerProvider: tp, Metrics: sm, QueryTracer: queries},
 		logic: logic.Config{TracerProvider: tp, Metrics: lm},
 	}, nil
 }

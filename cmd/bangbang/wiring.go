@@ -146,7 +146,12 @@ func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, er
 	}
 	// Context deadlines must reach the socket: a hung Redis would otherwise cost go-redis's
 	// 5s read timeout per call instead of the caller's deadline.
-	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true})
+	//
+	// DisableIdentity: go-redis announces itself with CLIENT SETINFO on every new
+	// connection, which servers before 7.2 refuse. The client shrugs it off, but the
+	// refusal is an error span inside the request that opened the connection, and errors
+	// are always kept: every new connection would keep a trace of nothing.
+	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true, DisableIdentity: true})
 	if err := rc.Ping(ctx).Err(); err != nil {
 		_ = rc.Close()
 		return nil, fmt.Errorf("redis %s: %w", c.RedisAddr, err)

@@ -3,15 +3,21 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/bangbang-im/bangbang/tracing"
 )
+
+// attrUser is the user a call acts for: the key the trace store's user filter matches
+// (tracing.AttrUser, which this layer does not import).
+const attrUser attribute.Key = "bangbang.user"
+
+// latencyBuckets, in seconds: 250µs to about 8s, doubling.
+var latencyBuckets = prometheus.ExponentialBuckets(0.00025, 2, 16)
 
 // Metrics are the store's Prometheus metrics; a nil *Metrics records nothing.
 type Metrics struct {
@@ -19,8 +25,7 @@ type Metrics struct {
 	batch *prometheus.HistogramVec // backend
 }
 
-// NewMetrics registers the store metrics with reg (sharing them with another store of the
-// process that registered them first):
+// NewMetrics registers the store metrics with reg:
 //
 //	bangbang_store_operation_duration_seconds{backend, operation, outcome}  histogram
 //	bangbang_store_append_batch_size{backend}                               histogram
@@ -28,23 +33,24 @@ type Metrics struct {
 // outcome is ok, not_found (a lookup of something absent), invalid (bad input),
 // canceled (the caller gave up) or error.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	ops, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "bangbang_store_operation_duration_seconds",
-		Help:    "Time of one message-store call, as its caller waits for it (an Append includes its group-commit wait).",
-		Buckets: tracing.LatencyBuckets,
-	}, []string{"backend", "operation", "outcome"}))
-	if err != nil {
-		return nil, err
+	m := &Metrics{
+		ops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bangbang_store_operation_duration_seconds",
+			Help:    "Time of one message-store call, as its caller waits for it (an Append includes its group-commit wait).",
+			Buckets: latencyBuckets,
+		}, []string{"backend", "operation", "outcome"}),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bangbang_store_append_batch_size",
+			Help:    "Appends written by one group-commit transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}, []string{"backend"}),
 	}
-	batch, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "bangbang_store_append_batch_size",
-		Help:    "Appends written by one group-commit transaction.",
-		Buckets: prometheus.ExponentialBuckets(1, 2, 10),
-	}, []string{"backend"}))
-	if err != nil {
-		return nil, err
+	for _, c := range []prometheus.Collector{m.ops, m.batch} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("store metrics: %w", err)
+		}
 	}
-	return &Metrics{ops: ops, batch: batch}, nil
+	return m, nil
 }
 
 func (m *Metrics) observeBatch(backend string, n int) {
@@ -53,8 +59,8 @@ func (m *Metrics) observeBatch(backend string, n int) {
 	}
 }
 
-// instrumented wraps a backend with a span per call (only inside a trace: see
-// tracing.ChildOnly) and the operation histogram.
+// instrumented wraps a backend with a span per call made inside a trace (a call outside
+// any, such as a background job's, makes none) and the operation histogram.
 type instrumented struct {
 	Store
 	backend string
@@ -69,7 +75,7 @@ func instrument(s Store, backend string, opt Options) Store {
 	}
 	in := &instrumented{Store: s, backend: backend, metrics: opt.Metrics}
 	if opt.TracerProvider != nil {
-		in.tracer = tracing.ChildOnly(opt.TracerProvider).Tracer("github.com/bangbang-im/bangbang/core-im/store")
+		in.tracer = opt.TracerProvider.Tracer("github.com/bangbang-im/bangbang/core-im/store")
 	}
 	return in
 }
@@ -79,7 +85,7 @@ func instrument(s Store, backend string, opt Options) Store {
 func (s *instrumented) call(ctx context.Context, op string, attrs []attribute.KeyValue, f func(context.Context) error) {
 	start := time.Now()
 	var span trace.Span
-	if s.tracer != nil {
+	if s.tracer != nil && trace.SpanContextFromContext(ctx).IsValid() {
 		ctx, span = s.tracer.Start(ctx, "store."+op, trace.WithSpanKind(trace.SpanKindClient),
 			trace.WithAttributes(append(attrs,
 				attribute.String("db.system.name", s.backend),
@@ -117,12 +123,12 @@ func outcomeOf(err error) string {
 }
 
 func userAttr(id string) []attribute.KeyValue {
-	return []attribute.KeyValue{tracing.AttrUser.String(id)}
+	return []attribute.KeyValue{attrUser.String(id)}
 }
 
 func (s *instrumented) Append(ctx context.Context, m NewMessage) (a Appended, err error) {
 	s.call(ctx, "Append", []attribute.KeyValue{
-		tracing.AttrUser.String(m.From),
+		attrUser.String(m.From),
 		attribute.String("bangbang.conv", m.ConvID),
 	}, func(ctx context.Context) error {
 		a, err = s.Store.Append(ctx, m)

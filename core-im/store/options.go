@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -18,9 +19,14 @@ type Options struct {
 	// Logger receives batch failures and fallbacks; nil means discard.
 	Logger *slog.Logger
 	// TracerProvider, when set, gives every call made inside a traced request a span
-	// ("store.Append", ...; on PostgreSQL with pgx query spans beneath), and records on
-	// an Append's span when its group commit wrote it. Calls outside a trace make none.
+	// ("store.Append", ...), and records on an Append's span when its group commit wrote
+	// it. Calls outside a trace make none.
 	TracerProvider trace.TracerProvider
+	// QueryTracer, when set, traces PostgreSQL statements (otelpgx). It sees every
+	// statement, the committer's batch transactions and migrations included, which run
+	// outside any trace: give it a provider that starts spans only under a parent
+	// (tracing.ChildOnly), or each batch becomes a trace of its own.
+	QueryTracer pgx.QueryTracer
 	// Metrics, when set, records call latencies and batch sizes (see NewMetrics).
 	Metrics *Metrics
 }

@@ -7,11 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // Backend names, as metrics and spans (db.system.name) give them.
@@ -37,10 +34,8 @@ func OpenPostgres(ctx context.Context, url string, opt Options) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: parse url: %w", err)
 	}
-	if opt.TracerProvider != nil {
-		// Query spans only under a traced call: the committer's batch transactions and
-		// the migrations run outside any trace and stay untraced.
-		cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(opt.TracerProvider)))
+	if opt.QueryTracer != nil {
+		cfg.ConnConfig.Tracer = opt.QueryTracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
