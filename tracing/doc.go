@@ -39,20 +39,23 @@
 // sampled flag off would decide for the server: a server facing apps that must keep
 // every request starts its span with trace.WithNewRoot() and links the client's context.
 //
-// Errors in unsampled traces are not lost: an unsampled span is still recorded (the
-// RecordOnly decision), and when one ends with status Error it is exported anyway, with
-// every enclosing span of this process that ends after it (its parent, grandparent, up to
-// the local root), marked AttrKeptFor=KeptForError. The result is a partial trace: the
-// path from the failure to the root, without the siblings that ended earlier. A span
-// counts as an error through its status (span.SetStatus(codes.Error, …)), not through
-// RecordError alone.
+// Errors in unsampled traces are not lost where they surface: the entry spans of an
+// unsampled trace (its root, and in each process the first span under a remote parent:
+// the gateway's request span, a Kitex server span, a push continuing a send) are still
+// recorded (the RecordOnly decision), and one that ends with status Error is exported
+// anyway, marked AttrKeptFor=KeptForError, with any recorded span enclosing it. The
+// entry points mark server faults as errors (an IM request answered INTERNAL or
+// UNAVAILABLE, an HTTP 5xx), so every such failure leaves a trace, whatever the ratio.
+// Spans below an entry span of an unsampled trace are not recorded: recording them all
+// doubled tracing's cost (BENCHMARKS.md section 6), and the failure's detail is in the
+// log line that carries the trace id. A span counts as an error through its status
+// (span.SetStatus(codes.Error, …)), not through RecordError alone.
 //
-// The price is that unsampled spans are real recording spans rather than no-ops. On a
-// 2-core development machine (go test -bench . ./tracing), per span started and ended:
-// about 3.0 µs unsampled but recorded (BenchmarkSpanChatUnsampled), 1.2 µs as a no-op
-// (BenchmarkSpanChatDropped), 6.4 µs sampled into a full embedded store
+// On a 2-core development machine (go test -bench . ./tracing), per span started and
+// ended: about 3.0 µs unsampled but recorded (BenchmarkSpanChatUnsampled), 1.2 µs as a
+// no-op (BenchmarkSpanChatDropped), 6.4 µs sampled into a full embedded store
 // (BenchmarkSpanSampled, mostly garbage collection of the 64 MiB it holds).
-// Config.DropUnsampled gives up the kept errors for the no-op spans.
+// Config.DropUnsampled drops the entry spans too, giving up the kept errors.
 //
 // OTEL_TRACES_SAMPLER (always_on, always_off, traceidratio, parentbased_always_on,
 // parentbased_always_off, parentbased_traceidratio) with OTEL_TRACES_SAMPLER_ARG replaces

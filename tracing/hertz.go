@@ -2,7 +2,6 @@ package tracing
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -40,7 +39,7 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 			))
 		defer span.End()
 		if sc := span.SpanContext(); sc.IsValid() {
-			c.Header("traceresponse", fmt.Sprintf("00-%s-%s-%s", sc.TraceID(), sc.SpanID(), sc.TraceFlags()))
+			c.Header("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
 			c.Set(HertzTraceIDKey, sc.TraceID().String())
 		}
 		c.Next(ctx)

@@ -8,9 +8,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// sampler is the default sampler described in doc.go. Unless told to drop, decisions it
-// does not sample are RecordOnly, so that an error inside an unsampled trace can still be
-// kept (see errorKeeper).
+// sampler is the default sampler described in doc.go. Unless told to drop, the entry
+// spans of an unsampled trace (a root, or a span continuing a remote parent: the first
+// span of the trace in this process) are RecordOnly, so that an error reaching them can
+// still be kept (see errorKeeper); the spans below them in the process are dropped, since
+// recording every span of every unsampled trace doubled what tracing cost.
 type sampler struct {
 	chat      sdktrace.Sampler
 	ratio     float64
@@ -30,8 +32,12 @@ func (s sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingRe
 	res := sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
 	switch {
 	case psc.IsValid():
-		if !psc.IsSampled() {
+		switch {
+		case psc.IsSampled():
+		case psc.IsRemote():
 			res.Decision = s.unsampled
+		default:
+			res.Decision = sdktrace.Drop
 		}
 	case isChat(p):
 		if s.chat.ShouldSample(p).Decision != sdktrace.RecordAndSample {
@@ -46,7 +52,7 @@ func (s sampler) Description() string {
 	if s.unsampled == sdktrace.Drop {
 		unsampled = "dropped"
 	}
-	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, other roots 1; unsampled %s}", s.ratio, unsampled)
+	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, other roots 1; unsampled entry spans %s}", s.ratio, unsampled)
 }
 
 func isChat(p sdktrace.SamplingParameters) bool {

@@ -26,22 +26,22 @@ func TestSamplerDefaults(t *testing.T) {
 	_, plain := tracer.Start(ctx, "campaign.tick")
 
 	for _, tc := range []struct {
-		name    string
-		span    trace.Span
-		sampled bool
+		name               string
+		span               trace.Span
+		sampled, recording bool
 	}{
-		{"chat root", chat, false},
-		{"child of an unsampled root, whatever its attributes", chatChild, false},
-		{"marketing root", mkt, true},
-		{"child of a sampled root, even marked chat", mktChild, true},
-		{"root without a traffic class", plain, true},
+		// An unsampled root still records, so an error reaching it can be kept.
+		{"chat root", chat, false, true},
+		{"child of an unsampled root, whatever its attributes", chatChild, false, false},
+		{"marketing root", mkt, true, true},
+		{"child of a sampled root, even marked chat", mktChild, true, true},
+		{"root without a traffic class", plain, true, true},
 	} {
 		if got := tc.span.SpanContext().IsSampled(); got != tc.sampled {
 			t.Errorf("%s: sampled %v, want %v", tc.name, got, tc.sampled)
 		}
-		// Unsampled spans still record, so errors in them can be kept.
-		if !tc.span.IsRecording() {
-			t.Errorf("%s: not recording", tc.name)
+		if got := tc.span.IsRecording(); got != tc.recording {
+			t.Errorf("%s: recording %v, want %v", tc.name, got, tc.recording)
 		}
 		tc.span.End()
 	}
@@ -119,24 +119,34 @@ func TestSamplerFromEnv(t *testing.T) {
 	}
 }
 
-// An error in an unsampled chat trace reaches the store with the spans enclosing it,
-// marked as kept for the error; its earlier siblings and error-free traces do not.
+// An error reaching the entry span of an unsampled chat trace is kept: the entry span
+// (root, or the first span under a remote parent) is recorded, marked as kept for the
+// error; the spans below it in the process are not recorded at all, and error-free
+// unsampled traces are not stored.
 func TestErrorInUnsampledTraceKept(t *testing.T) {
 	tr := setup(t, Config{ChatSampleRatio: -1})
 	gw, logic := tr.Provider("gateway").Tracer("test"), tr.Provider("logic").Tracer("test")
 
 	rootCtx, root := gw.Start(context.Background(), "im.send", chatAttr())
-	_, early := logic.Start(rootCtx, "logic.Auth")
-	early.End()
-	midCtx, mid := logic.Start(rootCtx, "logic.Send")
-	_, failing := logic.Start(midCtx, "store.Append")
-	failing.SetStatus(codes.Error, "disk full")
-	failing.End()
-	mid.End()
+	_, child := logic.Start(rootCtx, "logic.Send")
+	if !root.IsRecording() || child.IsRecording() || !child.SpanContext().IsValid() {
+		t.Fatalf("entry recording %v, child recording %v (valid %v): want true, false (true)",
+			root.IsRecording(), child.IsRecording(), child.SpanContext().IsValid())
+	}
+	child.End()
+	root.SetStatus(codes.Error, "INTERNAL")
 	root.End()
 
 	_, fine := gw.Start(context.Background(), "im.send", chatAttr())
 	fine.End()
+
+	// A process continuing the unsampled trace records its entry span too.
+	remote := trace.ContextWithRemoteSpanContext(context.Background(), fine.SpanContext())
+	_, entry := logic.Start(remote, "LogicService/Send")
+	if !entry.IsRecording() || entry.SpanContext().IsSampled() {
+		t.Errorf("entry under an unsampled remote parent: recording %v, sampled %v; want true, false", entry.IsRecording(), entry.SpanContext().IsSampled())
+	}
+	entry.End()
 
 	if root.SpanContext().IsSampled() {
 		t.Fatal("chat root sampled at ratio 0")
@@ -145,24 +155,12 @@ func TestErrorInUnsampledTraceKept(t *testing.T) {
 	if !ok {
 		t.Fatal("the failing trace is not in the store")
 	}
-	if !got.Error || got.SpanCount != 3 {
-		t.Fatalf("summary %+v: want an error trace of 3 spans", got.TraceSummary)
+	if !got.Error || got.SpanCount != 1 {
+		t.Fatalf("summary %+v: want an error trace of its entry span", got.TraceSummary)
 	}
-	path := []string{"im.send", "logic.Send", "store.Append"}
 	n := got.Spans[0]
-	for depth, name := range path {
-		if n.Name != name || n.Depth != depth || n.Attributes[string(AttrKeptFor)] != KeptForError {
-			t.Fatalf("depth %d: %s (%v), want %s kept for error", depth, n.Name, n.Attributes, name)
-		}
-		if depth < len(path)-1 {
-			if len(n.Children) != 1 {
-				t.Fatalf("%s has %d children, want 1", n.Name, len(n.Children))
-			}
-			n = n.Children[0]
-		}
-	}
-	if n.Status != "error" || n.StatusMessage != "disk full" {
-		t.Errorf("failing span status %s %q", n.Status, n.StatusMessage)
+	if n.Name != "im.send" || n.Attributes[string(AttrKeptFor)] != KeptForError || n.Status != "error" || n.StatusMessage != "INTERNAL" {
+		t.Errorf("kept span %s %v %s %q", n.Name, n.Attributes, n.Status, n.StatusMessage)
 	}
 	if _, ok := tr.Store().Get(fine.SpanContext().TraceID()); ok {
 		t.Error("an unsampled trace without error was stored")

@@ -6,7 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 )
@@ -101,9 +100,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DrainMaxDelay <= 0 {
 		c.DrainMaxDelay = 5 * time.Second
 	}
-	if c.TracerProvider == nil {
-		c.TracerProvider = noop.NewTracerProvider()
-	}
+
 	return c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/protocol"
@@ -34,6 +35,7 @@ type Gateway struct {
 	tokens TokenVerifier
 	log    *slog.Logger
 
+	tracing    bool         // Config.TracerProvider was set: requests get spans
 	tracer     trace.Tracer // client requests
 	pushTracer trace.Tracer // pushes, inside a trace only
 	metrics    *Metrics     // nil: none
@@ -103,6 +105,11 @@ func New(cfg Config, logic logicgen.LogicService, tokens TokenVerifier, logger *
 			Reason:  int32(frame.KickReason_SLOW_CONSUMER),
 			Message: "send queue full: reconnect and sync",
 		}),
+	}
+	_, off := cfg.TracerProvider.(noop.TracerProvider) // tracing disabled (OTEL_SDK_DISABLED)
+	g.tracing = cfg.TracerProvider != nil && !off
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = noop.NewTracerProvider()
 	}
 	g.tracer = cfg.TracerProvider.Tracer(instrumentationName)
 	g.pushTracer = tracing.ChildOnly(cfg.TracerProvider).Tracer(instrumentationName)

@@ -24,8 +24,9 @@ const instrumentationName = "github.com/bangbang-im/bangbang/core-im/gateway"
 // request is the client request being handled: what its span and histogram need to know
 // about the answer. Only the session's reader touches it.
 type request struct {
-	span trace.Span
-	code common.ErrorCode // of the ERROR answered; 0 when none
+	start time.Time
+	span  trace.Span       // nil without tracing
+	code  common.ErrorCode // of the ERROR answered; 0 when none
 }
 
 // traced reports whether op is a request worth a span: heartbeats are not.
@@ -40,45 +41,57 @@ func traced(op protocol.Op) bool {
 // begin starts the request of f: it returns the context logic calls run under and the
 // function that ends the request. When a span starts, f's trace context becomes the span's,
 // so every reply to f names the trace it belongs to (the client's, when it sent one).
+// Without tracing nor metrics it costs nothing.
 func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
 	g := s.g
 	ctx := g.ctx
-	if !traced(f.Op) {
+	if !traced(f.Op) || (!g.tracing && g.metrics == nil) {
 		return ctx, func() {}
 	}
-	start := time.Now()
-	if f.HasTrace() {
-		ctx = tracing.ContextWithFrameTrace(ctx, f.Trace)
+	r := &request{start: time.Now()}
+	if g.tracing {
+		if f.HasTrace() {
+			ctx = tracing.ContextWithFrameTrace(ctx, f.Trace)
+		}
+		attrs := []attribute.KeyValue{
+			tracing.AttrTraffic.String(tracing.TrafficChat),
+			attribute.String("bangbang.im.op", f.Op.String()),
+			attribute.String("bangbang.conn", s.id),
+		}
+		if id := s.ident.Load(); id != nil {
+			attrs = append(attrs, tracing.AttrUser.String(id.user), attribute.String("bangbang.device", id.device))
+		}
+		ctx, r.span = g.tracer.Start(ctx, "IM "+f.Op.String(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		if tc := tracing.FrameTrace(ctx); tc != nil {
+			f.Trace, f.Flags = *tc, f.Flags|protocol.FlagTrace
+		}
 	}
-	attrs := []attribute.KeyValue{
-		tracing.AttrTraffic.String(tracing.TrafficChat),
-		attribute.String("bangbang.im.op", f.Op.String()),
-		attribute.String("bangbang.conn", s.id),
-	}
-	if id := s.ident.Load(); id != nil {
-		attrs = append(attrs, tracing.AttrUser.String(id.user), attribute.String("bangbang.device", id.device))
-	}
-	ctx, span := g.tracer.Start(ctx, "IM "+f.Op.String(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
-	if tc := tracing.FrameTrace(ctx); tc != nil {
-		f.Trace, f.Flags = *tc, f.Flags|protocol.FlagTrace
-	}
-	r := &request{span: span}
 	s.cur = r
 	return ctx, func() {
 		s.cur = nil
-		outcome := "ok"
-		if r.code != 0 {
-			outcome = r.code.String()
-			span.SetAttributes(attribute.String("bangbang.im.error", outcome))
-			if serverFault(r.code) {
-				span.SetStatus(codes.Error, outcome)
+		if r.span != nil {
+			if r.code != 0 {
+				r.span.SetAttributes(attribute.String("bangbang.im.error", r.code.String()))
+				if serverFault(r.code) {
+					r.span.SetStatus(codes.Error, r.code.String())
+				}
 			}
+			r.span.End()
 		}
-		span.End()
-		if g.metrics != nil {
-			g.metrics.requests.WithLabelValues(f.Op.String(), outcome).Observe(time.Since(start).Seconds())
-		}
+		g.metrics.observe(f.Op, r.code, r.start)
 	}
+}
+
+// observe records one request's latency and outcome; a nil m records nothing.
+func (m *Metrics) observe(op protocol.Op, code common.ErrorCode, start time.Time) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if code != 0 {
+		outcome = code.String()
+	}
+	m.requests.WithLabelValues(op.String(), outcome).Observe(time.Since(start).Seconds())
 }
 
 // noteError records the ERROR answering req on the request's span.

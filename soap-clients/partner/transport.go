@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // attempt is what the transport learns about one HTTP exchange, for Do to
@@ -44,7 +44,7 @@ var errTooLarge = errors.New("response body over the size limit")
 // without it cannot be a fault, and is left to the generated decoder alone.
 const faultMarker = "Fault"
 
-// soapTransport sits between the otelhttp span and the connection pool.
+// soapTransport sits between the client span (tracing.HTTPClient) and the connection pool.
 type soapTransport struct {
 	base     http.RoundTripper
 	line, ns string
@@ -65,7 +65,7 @@ func (t *soapTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if op == "" {
 		op = actionOp(action)
 	}
-	span := trace.SpanFromContext(ctx) // the otelhttp client span
+	span := trace.SpanFromContext(ctx) // the attempt's client span
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("rpc.system", "soap"),
@@ -171,9 +171,9 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	}
 }
 
-// newHTTPClient builds the client under the generated ports: otelhttp (one
-// span per attempt, trace context injected), then soapTransport, then the
-// pool. It returns the pool too, for Close.
+// newHTTPClient builds the client under the generated ports: a client span
+// per attempt with the trace context injected (tracing.HTTPClient), then
+// soapTransport, then the pool. It returns the pool too, for Close.
 func newHTTPClient(cfg Config) (*http.Client, http.RoundTripper) {
 	pool := cfg.Transport
 	if pool == nil {
@@ -194,17 +194,15 @@ func newHTTPClient(cfg Config) (*http.Client, http.RoundTripper) {
 		tp = tracenoop.NewTracerProvider()
 	}
 	line := cfg.Name
-	rt := otelhttp.NewTransport(
+	rt := tracing.HTTPClient(
 		&soapTransport{base: pool, line: line, ns: cfg.Namespace, max: cfg.MaxResponseBytes},
-		otelhttp.WithTracerProvider(tp),
-		otelhttp.WithPropagators(cfg.Propagators),
-		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		tp, cfg.Propagators,
+		func(r *http.Request) string {
 			if a := attemptFrom(r.Context()); a != nil && a.op != "" {
 				return line + "/" + a.op
 			}
 			return line + "/" + actionOp(soapAction(r.Header))
-		}),
+		},
 	)
 	return &http.Client{
 		Transport: rt,
