@@ -41,7 +41,7 @@
 //
 // Errors in unsampled traces are not lost where they surface: the entry spans of an
 // unsampled trace (its root, and in each process the first span under a remote parent:
-// the gateway's request span, a Kitex server span, a push continuing a send) are still
+// the gateway's request span, a Kitex server span) are still
 // recorded (the RecordOnly decision), and one that ends with status Error is exported
 // anyway, marked AttrKeptFor=KeptForError, with any recorded span enclosing it. The
 // entry points mark server faults as errors (an IM request answered INTERNAL or

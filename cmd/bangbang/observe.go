@@ -121,7 +121,7 @@ func imObservability(tr *tracing.Tracing, reg prometheus.Registerer, component s
 	// ChildOnly keeps them from each becoming a trace.
 	queries := otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(tp)))
 	return imObs{
-		store: store.Options{TracerProvider: tp, Metrics: sm, QueryTracer: queries},
+		store: store.Options{TracerProvider: tracing.ChildOnly(tp), Metrics: sm, QueryTracer: queries},
 		logic: logic.Config{TracerProvider: tp, Metrics: lm},
 	}, nil
 }

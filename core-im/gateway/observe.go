@@ -29,14 +29,15 @@ type request struct {
 	code  common.ErrorCode // of the ERROR answered; 0 when none
 }
 
-// traced reports whether op is a request worth a span: heartbeats are not.
-func traced(op protocol.Op) bool {
-	switch op {
-	case protocol.OpAuth, protocol.OpSend, protocol.OpSync, protocol.OpDeliverAck, protocol.OpRead:
-		return true
+// spanNames are the span names of the requests worth a span ("IM SEND"), made once;
+// heartbeats and unknown ops have none.
+var spanNames = func() map[protocol.Op]string {
+	m := map[protocol.Op]string{}
+	for _, op := range []protocol.Op{protocol.OpAuth, protocol.OpSend, protocol.OpSync, protocol.OpDeliverAck, protocol.OpRead} {
+		m[op] = "IM " + op.String()
 	}
-	return false
-}
+	return m
+}()
 
 // begin starts the request of f: it returns the context logic calls run under and the
 // function that ends the request. When a span starts, f's trace context becomes the span's,
@@ -45,7 +46,8 @@ func traced(op protocol.Op) bool {
 func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
 	g := s.g
 	ctx := g.ctx
-	if !traced(f.Op) || (!g.tracing && g.metrics == nil) {
+	name, ok := spanNames[f.Op]
+	if !ok || (!g.tracing && g.metrics == nil) {
 		return ctx, func() {}
 	}
 	r := &request{start: time.Now()}
@@ -61,7 +63,7 @@ func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
 		if id := s.ident.Load(); id != nil {
 			attrs = append(attrs, tracing.AttrUser.String(id.user), attribute.String("bangbang.device", id.device))
 		}
-		ctx, r.span = g.tracer.Start(ctx, "IM "+f.Op.String(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		ctx, r.span = g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		if tc := tracing.FrameTrace(ctx); tc != nil {
 			f.Trace, f.Flags = *tc, f.Flags|protocol.FlagTrace
 		}
