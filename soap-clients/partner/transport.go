@@ -60,20 +60,7 @@ func (t *soapTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if att == nil { // a port called outside Do: still bounded, just not classified
 		att = &attempt{}
 	}
-	action := soapAction(req.Header)
-	op := att.op
-	if op == "" {
-		op = actionOp(action)
-	}
-	span := trace.SpanFromContext(ctx) // the attempt's client span
-	if span.IsRecording() {
-		span.SetAttributes(
-			attribute.String("rpc.system", "soap"),
-			attribute.String("rpc.service", t.line),
-			attribute.String("rpc.method", op),
-			attribute.String("soap.action", action),
-		)
-	}
+	span := trace.SpanFromContext(ctx) // the attempt's client span, described by newHTTPClient
 
 	// gowsdl v0.5.0 sets Close on every request, which would cost a TCP
 	// (and TLS) handshake per call. A shallow copy keeps the caller's
@@ -197,11 +184,18 @@ func newHTTPClient(cfg Config) (*http.Client, http.RoundTripper) {
 	rt := tracing.HTTPClient(
 		&soapTransport{base: pool, line: line, ns: cfg.Namespace, max: cfg.MaxResponseBytes},
 		tp, cfg.Propagators,
-		func(r *http.Request) string {
+		func(r *http.Request) (string, []attribute.KeyValue) {
+			action := soapAction(r.Header)
+			op := actionOp(action)
 			if a := attemptFrom(r.Context()); a != nil && a.op != "" {
-				return line + "/" + a.op
+				op = a.op
 			}
-			return line + "/" + actionOp(soapAction(r.Header))
+			return line + "/" + op, []attribute.KeyValue{
+				attribute.String("rpc.system", "soap"),
+				attribute.String("rpc.service", line),
+				attribute.String("rpc.method", op),
+				attribute.String("soap.action", action),
+			}
 		},
 	)
 	return &http.Client{
