@@ -39,12 +39,18 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 // and the bounded embedded store) and registers their shutdown first, so it runs last and
 // flushes every span the other components ended.
 //
-// chatRatio is the share of chat traces kept, 0 meaning none.
-func setupTracing(ctx context.Context, process string, chatRatio float64, lc *lifecycle) (*tracing.Tracing, error) {
+// chatRatio is the share of chat traces kept, 0 meaning none. withStore keeps the
+// embedded trace store: only a process serving the admin API (all, admin) has one, since
+// nothing else could read it; the others export over OTLP when told where.
+func setupTracing(ctx context.Context, process string, chatRatio float64, withStore bool, lc *lifecycle) (*tracing.Tracing, error) {
 	if chatRatio == 0 {
 		chatRatio = -1 // tracing.Config's "none"; its 0 means the default
 	}
-	t, err := tracing.Setup(ctx, tracing.Config{Process: process, ChatSampleRatio: chatRatio, Logger: lc.log.With("component", "tracing")})
+	cfg := tracing.Config{Process: process, ChatSampleRatio: chatRatio, Logger: lc.log.With("component", "tracing")}
+	if !withStore {
+		cfg.StoreBytes = -1
+	}
+	t, err := tracing.Setup(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: %w", err)
 	}
