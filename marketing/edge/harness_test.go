@@ -213,7 +213,7 @@ func (h *harness) try(r req) (resp, error) {
 	if err != nil {
 		return resp{}, err
 	}
-	observed.record(r.method, hr.URL.Path, res.StatusCode, b)
+	observed.record(r.method, hr.URL.Path, res.StatusCode, res.Header.Get("Content-Type"), b)
 	return resp{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 

@@ -84,7 +84,7 @@ func post(t *testing.T, url, body string) (int, http.Header, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	observed.record("POST", resp.Request.URL.Path, resp.StatusCode, b)
+	observed.record("POST", resp.Request.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	return resp.StatusCode, resp.Header, b
 }
 
@@ -142,7 +142,7 @@ func TestLogin(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	observed.record("GET", "/healthz", resp.StatusCode, b)
+	observed.record("GET", "/healthz", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 }
 
 func TestLoginWhenLogicIsDown(t *testing.T) {

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 	hlog.SetLevel(hlog.LevelWarn)
 	code := m.Run()
 	if code == 0 {
-		if err := observed.check(); err != nil {
+		if err := observed.Check(); err != nil {
 			fmt.Fprintln(os.Stderr, "docs/api/merchant.yaml does not match what the tests observed:\n"+err.Error())
 			code = 1
 		}
