@@ -105,19 +105,25 @@ func TestDeliverDuringAuthKeepsTheRoute(t *testing.T) {
 		t.Run(via, func(t *testing.T) {
 			e := start(t, via, nil)
 			push := protocol.EncodeBody(&frame.Push{Messages: []*common.Message{{MsgId: "early", Seq: 1}}})
-			var resp *gatewaygen.DeliverResponse
+			delivered := make(chan *gatewaygen.DeliverResponse, 1) // the server's goroutine hands the answer over
 			e.logic.mu.Lock()
 			e.logic.onConnect = func(req *logicgen.ConnectRequest) {
-				var err error
-				resp, err = e.g.Deliver(context.Background(), &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{
+				resp, err := e.g.Deliver(context.Background(), &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{
 					{ConnIds: []string{req.ConnId}, Op: int32(protocol.OpPush), Body: push}}})
 				if err != nil {
 					t.Error(err)
 				}
+				delivered <- resp
 			}
 			e.logic.mu.Unlock()
 			c := e.dial(t)
 			c.login(e, "m1001", "phone") // fails if the push came before AUTH_OK
+			var resp *gatewaygen.DeliverResponse
+			select {
+			case resp = <-delivered: // Connect ran before AUTH_OK, which login has read
+			default:
+				t.Fatal("Deliver did not run during the login")
+			}
 			if resp == nil || len(resp.Missing) != 0 || len(resp.Dropped) != 0 {
 				t.Fatalf("deliver during auth: %+v", resp)
 			}
