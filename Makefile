@@ -7,7 +7,7 @@ WSDL      := housing recruitment account
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: help gen build run test bench fuzz lint
+.PHONY: help gen build run test race bench fuzz lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ run: build ## run every component in one process with demo data (bangbang all --
 
 test: ## run the whole test suite (needs PostgreSQL and Redis: see .ci/run)
 	$(GO) test -count=1 -timeout 12m ./...
+
+race: ## the packages' own tests under the race detector (the end-to-end tests run binaries, so are left out)
+	$(GO) test -race -count=1 -timeout 12m ./core-im/... ./marketing/... ./soap-clients/... ./tracing/...
 
 bench: ## run the Go benchmarks (bench/ programs: see BENCHMARKS.md)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
