@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/bangbang-im/bangbang/marketing/admin"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // runAdmin runs the staff API alone, as a cluster runs it: the embedded trace store that
@@ -23,8 +24,13 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		reg := newRegistry()
+		hm, err := tracing.NewHTTPMetrics(reg)
+		if err != nil {
+			return err
+		}
 		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
-			admin.Deps{Traces: tr.Store(), Metrics: newRegistry(), TracerProvider: tr.Provider("admin"),
+			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"),
 				Propagator: tr.Propagator(), Logger: lc.log.With("component", "admin")})
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/bangbang-im/bangbang/marketing/admin"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // runAll runs every component in one process, wired directly through the same interfaces
@@ -116,8 +117,12 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	lc.add("edge", ed.Shutdown)
 
+	hm, err := tracing.NewHTTPMetrics(reg)
+	if err != nil {
+		return err
+	}
 	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
-		admin.Deps{Traces: tr.Store(), Metrics: reg, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
+		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
 			Logger: log.With("component", "admin")})
 	if err != nil {
 		return err

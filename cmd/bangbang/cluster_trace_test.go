@@ -241,6 +241,14 @@ func dumpSpans(nodes []*tracing.Node) string {
 // wantMetric reads one sample from a /metrics endpoint and compares it.
 func wantMetric(t *testing.T, addr, series string, want float64) {
 	t.Helper()
+	if got := metricValue(t, addr, series); got != want {
+		t.Errorf("%s = %v, want %v", series, got, want)
+	}
+}
+
+// metricValue reads one sample from a /metrics endpoint; a missing series fails the test.
+func metricValue(t *testing.T, addr, series string) float64 {
+	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -251,13 +259,14 @@ func wantMetric(t *testing.T, addr, series string, want float64) {
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
 			var got float64
-			if _, err := fmt.Sscan(v, &got); err != nil || got != want {
-				t.Errorf("%s = %q, want %v", series, v, want)
+			if _, err := fmt.Sscan(v, &got); err != nil {
+				t.Fatalf("%s: value %q: %v", series, v, err)
 			}
-			return
+			return got
 		}
 	}
-	t.Errorf("%s: no such series at %s", series, addr)
+	t.Fatalf("%s: no such series at %s", series, addr)
+	return 0
 }
 
 func listAdminTraces(t *testing.T, ctx context.Context, s system) []tracing.TraceSummary {

@@ -65,7 +65,7 @@ func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg pr
 	if err != nil {
 		return edge.Deps{}, fmt.Errorf("rate limit metrics: %w", err)
 	}
-	em, err := edge.NewMetrics(reg)
+	em, err := tracing.NewHTTPMetrics(reg)
 	if err != nil {
 		return edge.Deps{}, fmt.Errorf("edge metrics: %w", err)
 	}

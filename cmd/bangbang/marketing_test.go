@@ -94,6 +94,10 @@ func TestMarketingActionThroughAll(t *testing.T) {
 	wantMetric(t, adminAddr, `bangbang_soap_calls_total{operation="RefreshListing",outcome="fault_not_owner",partner="housing"}`, 1)
 	wantMetric(t, adminAddr, `bangbang_http_requests_total{method="POST",route="/v1/listings/:id/promotions",server="edge",status="200"}`, 2)
 	wantMetric(t, adminAddr, `bangbang_soap_breaker_state{partner="housing"}`, 0)
+	// The staff API counts its own requests: the trace reads of checkTraceCommand at least.
+	if n := metricValue(t, adminAddr, `bangbang_http_requests_total{method="GET",route="/admin/v1/traces/:id",server="admin",status="200"}`); n < 1 {
+		t.Errorf("admin trace reads counted %v times, want at least 1", n)
+	}
 }
 
 // checkTraceCommand runs `bangbang trace` on the trace a traceresponse header names: the

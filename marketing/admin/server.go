@@ -34,6 +34,7 @@ type Config struct {
 type Deps struct {
 	Traces         *tracing.Store       // nil: the trace routes answer 404
 	Metrics        prometheus.Gatherer  // nil: a registry with the Go and process collectors
+	HTTPMetrics    *tracing.HTTPMetrics // counts this server's requests (server="admin"); nil: none
 	TracerProvider trace.TracerProvider // nil: no server spans
 	Propagator     propagation.TextMapPropagator
 	Logger         *slog.Logger
@@ -125,6 +126,9 @@ func (s *Server) routes() {
 			prop = propagation.TraceContext{}
 		}
 		traced = append(traced, tracing.HertzServer(s.deps.TracerProvider, prop, tracing.TrafficAdmin))
+	}
+	if s.deps.HTTPMetrics != nil {
+		s.h.Use(s.deps.HTTPMetrics.Hertz("admin"))
 	}
 	staff := s.h.Group("", traced...)
 	s.h.GET("/healthz", func(ctx context.Context, c *app.RequestContext) {

@@ -21,6 +21,7 @@ import (
 	"github.com/bangbang-im/bangbang/soap-clients/partner"
 	"github.com/bangbang-im/bangbang/soap-clients/recruitment"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 const testSecret = "edge-test-secret-edge-test-secret"
@@ -42,7 +43,7 @@ type options struct {
 	noMarketing bool                                   // no SOAP clients, limiter or store
 	cfg         Config
 	tracer      trace.TracerProvider // edge server spans; nil: none
-	metrics     *Metrics             // edge request metrics; nil: none
+	metrics     *tracing.HTTPMetrics // edge request metrics; nil: none
 }
 
 // harness is an edge on a real port in front of the SOAP simulators on real ports.

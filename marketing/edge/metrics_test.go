@@ -13,6 +13,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/partner"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // wantMetrics fails the test unless the series of the families named in want
@@ -93,7 +94,7 @@ func httpDurations(method, route string) string {
 // and the client's metrics too.
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	em, err := NewMetrics(reg)
+	em, err := tracing.NewHTTPMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,20 +151,20 @@ func TestMetrics(t *testing.T) {
 // TestMetricsShared: a second NewMetrics on the registry reuses the series
 // (two servers of one process); nil is no metrics.
 func TestMetricsShared(t *testing.T) {
-	if m, err := NewMetrics(nil); m != nil || err != nil {
-		t.Fatalf("NewMetrics(nil) = %v, %v; want nil, nil", m, err)
+	if m, err := tracing.NewHTTPMetrics(nil); m != nil || err != nil {
+		t.Fatalf("tracing.NewHTTPMetrics(nil) = %v, %v; want nil, nil", m, err)
 	}
 	reg := prometheus.NewPedanticRegistry()
-	m1, err := NewMetrics(reg)
+	m1, err := tracing.NewHTTPMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := NewMetrics(reg)
+	m2, err := tracing.NewHTTPMetrics(reg)
 	if err != nil {
 		t.Fatalf("second NewMetrics: %v", err)
 	}
 	s := startSim(t)
-	for _, m := range []*Metrics{m1, m2} {
+	for _, m := range []*tracing.HTTPMetrics{m1, m2} {
 		h := newHarness(t, options{sim: s, metrics: m, noMarketing: true})
 		if r := h.do(t, req{method: "GET", path: "/healthz"}); r.status != 200 {
 			t.Fatalf("healthz: %d", r.status)

@@ -21,7 +21,7 @@ const (
 // documented.
 func (s *Server) routes(h *server.Hertz) {
 	if s.metrics != nil {
-		h.Use(s.metrics.middleware(metricsServer))
+		h.Use(s.metrics.Hertz("edge"))
 	}
 	if s.tp != nil {
 		prop := s.prop

@@ -20,6 +20,7 @@ import (
 	"github.com/bangbang-im/bangbang/soap-clients/account"
 	"github.com/bangbang-im/bangbang/soap-clients/housing"
 	"github.com/bangbang-im/bangbang/soap-clients/recruitment"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // Config of the edge server.
@@ -57,9 +58,9 @@ type Deps struct {
 	// header); Propagator reads the caller's trace context (nil: W3C trace context).
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
-	// Metrics records every request (NewMetrics); nil records none. The SOAP
-	// clients and the limiter take their own, from whoever builds them.
-	Metrics *Metrics
+	// Metrics records every request (tracing.NewHTTPMetrics); nil records none.
+	// The SOAP clients and the limiter take their own, from whoever builds them.
+	Metrics *tracing.HTTPMetrics
 }
 
 // Server is the edge HTTP server.
@@ -75,7 +76,7 @@ type Server struct {
 	log         *slog.Logger
 	tp          trace.TracerProvider // nil: no server spans
 	prop        propagation.TextMapPropagator
-	metrics     *Metrics // nil: none
+	metrics     *tracing.HTTPMetrics // nil: none
 	ln          net.Listener
 	h           *server.Hertz
 	done        chan struct{}

@@ -1,4 +1,4 @@
-package edge
+package tracing
 
 import (
 	"context"
@@ -7,40 +7,35 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/bangbang-im/bangbang/tracing"
 )
-
-// metricsServer is the server label of the edge's requests.
-const metricsServer = "edge"
 
 // unmatchedRoute is the route label of a request no route matched (404,
 // 405): its path is not a label, or any scanner would make series at will.
 const unmatchedRoute = "unmatched"
 
-// Metrics are the edge's HTTP server metrics:
+// HTTPMetrics are the metrics of the Hertz servers (edge, admin):
 //
-//   - bangbang_http_requests_total{server="edge", method, route, status}
-//   - bangbang_http_request_duration_seconds{server="edge", method, route}
+//   - bangbang_http_requests_total{server, method, route, status}
+//   - bangbang_http_request_duration_seconds{server, method, route}
 //
 // route is the registered pattern ("/v1/listings/:id/refresh"), or
 // "unmatched" for a 404 or 405; method is the request's when standard,
-// otherwise "other". A body over Config.MaxBodyBytes, which Hertz refuses
-// before any handler, is not counted. A nil *Metrics records nothing.
-// Metrics are safe for concurrent use.
-type Metrics struct {
+// otherwise "other". A request Hertz refuses before any handler (a body over
+// the server's limit) is not counted. A nil *HTTPMetrics records nothing.
+// HTTPMetrics are safe for concurrent use.
+type HTTPMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-// NewMetrics registers the metrics with reg. When they are already
-// registered there (another server using the same names and server label),
-// it uses those. A nil reg returns nil: no metrics.
-func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+// NewHTTPMetrics registers the metrics with reg. When they are already
+// registered there (the other server of the process), it uses those: the
+// server label tells them apart. A nil reg returns nil: no metrics.
+func NewHTTPMetrics(reg prometheus.Registerer) (*HTTPMetrics, error) {
 	if reg == nil {
 		return nil, nil
 	}
-	m := &Metrics{
+	m := &HTTPMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bangbang_http_requests_total",
 			Help: "HTTP requests answered, by server, method, route pattern and status.",
@@ -48,22 +43,22 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "bangbang_http_request_duration_seconds",
 			Help:    "Time to handle an HTTP request, by server, method and route pattern.",
-			Buckets: tracing.LatencyBuckets,
+			Buckets: LatencyBuckets,
 		}, []string{"server", "method", "route"}),
 	}
 	var err error
-	if m.requests, err = tracing.Register(reg, m.requests); err != nil {
+	if m.requests, err = Register(reg, m.requests); err != nil {
 		return nil, err
 	}
-	if m.duration, err = tracing.Register(reg, m.duration); err != nil {
+	if m.duration, err = Register(reg, m.duration); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// middleware records every request of server once its handlers are done. On
-// a nil m it only calls the next handler.
-func (m *Metrics) middleware(server string) app.HandlerFunc {
+// Hertz returns a middleware recording every request of server once its
+// handlers are done. On a nil m it only calls the next handler.
+func (m *HTTPMetrics) Hertz(server string) app.HandlerFunc {
 	if m == nil {
 		return func(ctx context.Context, c *app.RequestContext) { c.Next(ctx) }
 	}
