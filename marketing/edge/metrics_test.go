@@ -2,84 +2,16 @@ package edge
 
 import (
 	"fmt"
-	"maps"
-	"math"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/partner"
 	"github.com/bangbang-im/bangbang/tracing"
+	"github.com/bangbang-im/bangbang/tracing/metricstest"
 )
 
-// wantMetrics fails the test unless the series of the families named in want
-// are exactly want: `name{label="value",…}` (labels in name order) to a
-// counter's or gauge's value, or a histogram's count of observations.
-func wantMetrics(t *testing.T, reg prometheus.Gatherer, want map[string]float64) {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	names := map[string]bool{}
-	for k := range want {
-		name, _, _ := strings.Cut(k, "{")
-		names[name] = true
-	}
-	got := map[string]float64{}
-	for _, f := range fams {
-		if !names[f.GetName()] {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			got[seriesName(f.GetName(), m)] = sampleValue(m)
-		}
-	}
-	if !maps.Equal(got, want) {
-		t.Fatalf("metrics:\n%s\nwant:\n%s", renderSeries(got), renderSeries(want))
-	}
-}
-
-func seriesName(name string, m *dto.Metric) string {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteByte('{')
-	for i, l := range m.GetLabel() {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s=%q", l.GetName(), l.GetValue())
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.GetCounter().GetValue()
-	case m.Gauge != nil:
-		return m.GetGauge().GetValue()
-	case m.Histogram != nil:
-		return float64(m.GetHistogram().GetSampleCount())
-	}
-	return math.NaN()
-}
-
-func renderSeries(series map[string]float64) string {
-	var lines []string
-	for k, v := range series {
-		lines = append(lines, fmt.Sprintf("  %s %v", k, v))
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
-}
-
-// Series names, for the table below.
 func httpRequests(method, route string, status int) string {
 	return fmt.Sprintf("bangbang_http_requests_total{method=%q,route=%q,server=\"edge\",status=\"%d\"}", method, route, status)
 }
@@ -124,7 +56,7 @@ func TestMetrics(t *testing.T) {
 	h.do(t, req{method: "BREW", path: "/healthz"}).fails(t, 405, CodeMethodNotAllowed)
 
 	const refresh = "/v1/listings/:id/refresh"
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		httpRequests("POST", refresh, 200):                                                                  1,
 		httpRequests("POST", refresh, 429):                                                                  1,
 		httpRequests("POST", refresh, 403):                                                                  1,
@@ -170,7 +102,7 @@ func TestMetricsShared(t *testing.T) {
 			t.Fatalf("healthz: %d", r.status)
 		}
 	}
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		httpRequests("GET", "/healthz", 200): 2,
 		httpDurations("GET", "/healthz"):     2,
 	})

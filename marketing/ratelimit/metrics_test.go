@@ -3,14 +3,13 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bangbang-im/bangbang/tracing/metricstest"
 )
 
 // newMetrics is a fresh registry with the limiter metrics on it.
@@ -27,41 +26,6 @@ func newMetrics(t *testing.T) (*prometheus.Registry, *Metrics) {
 // decisions is the series name of a limit, result and source.
 func decisions(class Class, result, source string) string {
 	return fmt.Sprintf("bangbang_ratelimit_decisions_total{limit=%q,result=%q,source=%q}", class, result, source)
-}
-
-// wantDecisions fails the test unless the decision counters in reg are
-// exactly want, by series name.
-func wantDecisions(t *testing.T, reg prometheus.Gatherer, want map[string]float64) {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	got := map[string]float64{}
-	for _, f := range fams {
-		if f.GetName() != "bangbang_ratelimit_decisions_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			l := map[string]string{}
-			for _, p := range m.GetLabel() {
-				l[p.GetName()] = p.GetValue()
-			}
-			got[decisions(Class(l["limit"]), l["result"], l["source"])] = m.GetCounter().GetValue()
-		}
-	}
-	if !maps.Equal(got, want) {
-		t.Fatalf("decisions:\n%s\nwant:\n%s", render(got), render(want))
-	}
-}
-
-func render(series map[string]float64) string {
-	var lines []string
-	for k, v := range series {
-		lines = append(lines, fmt.Sprintf("  %s %v", k, v))
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
 }
 
 // TestMetricsLocal: each decision is counted once by class, result and
@@ -82,7 +46,7 @@ func TestMetricsLocal(t *testing.T) {
 	if _, err := l.Allow(ctxT(t), "m{1}", ClassRead); !errors.Is(err, ErrInvalidMerchant) {
 		t.Fatalf("bad merchant: %v", err)
 	}
-	wantDecisions(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		decisions(ClassRefresh, "allowed", SourceLocal): 2,
 		decisions(ClassRefresh, "limited", SourceLocal): 1,
 		decisions(ClassRead, "allowed", SourceLocal):    1,
@@ -98,7 +62,7 @@ func TestMetricsRedis(t *testing.T) {
 	for range 3 {
 		allow(t, l, "m1001", ClassPromote)
 	}
-	wantDecisions(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		decisions(ClassPromote, "allowed", SourceRedis): 2,
 		decisions(ClassPromote, "limited", SourceRedis): 1,
 	})
@@ -120,7 +84,7 @@ func TestMetricsFallback(t *testing.T) {
 			t.Fatalf("down: %+v", d)
 		}
 	}
-	wantDecisions(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		decisions(ClassPurchase, "allowed", SourceRedis):    1,
 		decisions(ClassPurchase, "allowed", SourceFallback): 2,
 		decisions(ClassPurchase, "limited", SourceFallback): 1,
@@ -138,7 +102,7 @@ func TestMetricsRedisUnreachable(t *testing.T) {
 	for range 5 {
 		allow(t, l, "m1001", ClassRefresh)
 	}
-	wantDecisions(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		decisions(ClassRefresh, "allowed", SourceFallback): 3,
 		decisions(ClassRefresh, "limited", SourceFallback): 2,
 	})
@@ -155,7 +119,7 @@ func TestMetricsShared(t *testing.T) {
 	limits := map[Class]Limit{ClassRead: {Rate: 1, Burst: 5, Period: time.Hour}}
 	allow(t, NewLocal(limits, Options{Metrics: m1}), "m1001", ClassRead)
 	allow(t, NewLocal(limits, Options{Metrics: m2}), "m1001", ClassRead)
-	wantDecisions(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		decisions(ClassRead, "allowed", SourceLocal): 2,
 	})
 }

@@ -2,22 +2,17 @@ package partner_test
 
 import (
 	"context"
-	"fmt"
-	"maps"
-	"math"
 	"net"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/sony/gobreaker/v2"
 
 	genrecruitment "github.com/bangbang-im/bangbang/gen/soap/recruitment"
 	"github.com/bangbang-im/bangbang/soap-clients/partner"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
+	"github.com/bangbang-im/bangbang/tracing/metricstest"
 )
 
 // newMetrics is a fresh registry with the partner metrics on it.
@@ -31,70 +26,6 @@ func newMetrics(t *testing.T) (*prometheus.Registry, *partner.Metrics) {
 	return reg, m
 }
 
-// wantMetrics fails the test unless the series of the families named in want
-// are exactly want: `name{label="value",…}` (labels in name order) to a
-// counter's or gauge's value, or a histogram's count of observations.
-func wantMetrics(t *testing.T, reg prometheus.Gatherer, want map[string]float64) {
-	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	names := map[string]bool{}
-	for k := range want {
-		name, _, _ := strings.Cut(k, "{")
-		names[name] = true
-	}
-	got := map[string]float64{}
-	for _, f := range fams {
-		if !names[f.GetName()] {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			got[seriesName(f.GetName(), m)] = sampleValue(m)
-		}
-	}
-	if !maps.Equal(got, want) {
-		t.Fatalf("metrics:\n%s\nwant:\n%s", render(got), render(want))
-	}
-}
-
-func seriesName(name string, m *dto.Metric) string {
-	var b strings.Builder
-	b.WriteString(name)
-	b.WriteByte('{')
-	for i, l := range m.GetLabel() {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s=%q", l.GetName(), l.GetValue())
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func sampleValue(m *dto.Metric) float64 {
-	switch {
-	case m.Counter != nil:
-		return m.GetCounter().GetValue()
-	case m.Gauge != nil:
-		return m.GetGauge().GetValue()
-	case m.Histogram != nil:
-		return float64(m.GetHistogram().GetSampleCount())
-	}
-	return math.NaN()
-}
-
-func render(series map[string]float64) string {
-	var lines []string
-	for k, v := range series {
-		lines = append(lines, fmt.Sprintf("  %s %v", k, v))
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
-}
-
-// Series names, for the tables below.
 func calls(op, outcome string) string {
 	return `bangbang_soap_calls_total{operation="` + op + `",outcome="` + outcome + `",partner="housing"}`
 }
@@ -123,7 +54,7 @@ func TestMetricsOutcomes(t *testing.T) {
 	if f := asFault(t, err); f.Kind != partner.FaultNotOwner {
 		t.Fatalf("fault %+v", f)
 	}
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		calls("ListLeads", "ok"):                   1,
 		calls("RefreshListing", "fault_not_owner"): 1,
 		timed("ListLeads", "ok"):                   1,
@@ -153,7 +84,7 @@ func TestMetricsRetry(t *testing.T) {
 	if _, err := leads(context.Background(), c, port, "m1001", 5); err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		calls("ListLeads", "ok"): 1,
 		timed("ListLeads", "ok"): 1,
 		attempts("ListLeads"):    2,
@@ -186,7 +117,7 @@ func TestMetricsBreakerOpen(t *testing.T) {
 		_, err := leads(ctx, c, port, "m1001", 5)
 		wantErr(t, err, partner.ErrUnavailable)
 	}
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		calls("ListLeads", "fault_server"): 4,
 		calls("ListLeads", "unavailable"):  2,
 		attempts("ListLeads"):              4,
@@ -246,7 +177,7 @@ func TestMetricsFailureKinds(t *testing.T) {
 			if _, err := leads(context.Background(), c, port, "m1001", 5); err == nil {
 				t.Fatal("leads succeeded")
 			}
-			wantMetrics(t, reg, map[string]float64{
+			metricstest.Want(t, reg, map[string]float64{
 				calls("ListLeads", tc.outcome): 1,
 				timed("ListLeads", tc.outcome): 1,
 				attempts("ListLeads"):          1,
@@ -285,7 +216,7 @@ func TestMetricsShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, reg, map[string]float64{
+	metricstest.Want(t, reg, map[string]float64{
 		calls("ListLeads", "ok"): 1,
 		`bangbang_soap_calls_total{operation="ListApplicants",outcome="ok",partner="recruitment"}`: 1,
 		breakerState: 0,
