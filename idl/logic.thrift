@@ -1,5 +1,6 @@
 // LogicService: the IM logic layer. Gateways call it for everything a connection asks;
-// marketing (campaigns) calls PushToUsers. Stateless: any instance serves any request.
+// marketing (campaigns) calls PushToUsers, Receipts and EnsureUsers. Stateless: any instance
+// serves any request.
 include "common.thrift"
 namespace go logic
 
@@ -97,14 +98,18 @@ struct ReadResponse {
 
 // PushToUsers stores one system/marketing message per user and pushes it to every online
 // device. dedup_key makes it idempotent per user: the same key never creates a second message
-// for the same user (campaigns pass their id, so a restarted campaign never repeats anyone).
+// for the same user (campaigns pass their id, so a restarted campaign never repeats anyone),
+// and a repeat answers the first message's msg_id, seq and conv_seq, marked duplicate.
 struct PushRequest {
     1: string from,           // e.g. "system" or "campaign:<id>"
     2: list<string> users,    // 1..1000
     3: i32 kind,
     4: string content_type,
-    5: binary body,
+    5: binary body,           // the body of every user's message, unless bodies is set
     6: string dedup_key,
+    // One body per user: bodies[i] is users[i]'s (each 1..64 KiB), and body is then empty.
+    // A campaign renders its template per merchant, so every user may get a different body.
+    7: optional list<binary> bodies,
 }
 struct PushStatus {
     1: string user_id,
@@ -113,9 +118,45 @@ struct PushStatus {
     4: bool duplicate,
     5: i32 online_devices,
     6: i32 error_code,        // 0 when stored
+    7: i64 conv_seq,          // the message's seq in the user's system conversation "s:<user>"
 }
 struct PushResponse {
     1: list<PushStatus> results,
+}
+
+// Receipts tells, per (user, conversation), how far the user's devices acknowledged their
+// inbox and how far the user read the conversation. A campaign's message is delivered when
+// delivered_seq >= its inbox seq (PushStatus.seq) and read when read_seq >= its conv_seq.
+struct ReceiptQuery {
+    1: string user_id,
+    2: string conv_id,
+}
+struct ReceiptsRequest {
+    1: list<ReceiptQuery> items,  // 1..1000
+}
+struct Receipt {
+    1: string user_id,
+    2: string conv_id,
+    3: i64 delivered_seq,     // the highest inbox seq any device of the user acked; 0 when none
+    4: i64 read_seq,          // the user's read mark on conv_id; 0 when none
+}
+struct ReceiptsResponse {
+    1: list<Receipt> results, // one per item, in the same order
+}
+
+// EnsureUsers creates the accounts that do not exist yet, with no password (they cannot log
+// in until one is set), and leaves existing accounts untouched. Campaigns import merchants
+// through it in batches.
+struct UserInfo {
+    1: string user_id,
+    2: string kind,           // "merchant" | "customer"
+    3: string display_name,
+}
+struct EnsureUsersRequest {
+    1: list<UserInfo> users,  // 1..1000
+}
+struct EnsureUsersResponse {
+    1: i32 created,           // how many of users did not exist before
 }
 
 struct DeviceRoute {
@@ -142,4 +183,6 @@ service LogicService {
     ReadResponse Read(1: ReadRequest req) throws (1: common.IMError err),
     PushResponse PushToUsers(1: PushRequest req) throws (1: common.IMError err),
     PresenceResponse Presence(1: PresenceRequest req) throws (1: common.IMError err),
+    ReceiptsResponse Receipts(1: ReceiptsRequest req) throws (1: common.IMError err),
+    EnsureUsersResponse EnsureUsers(1: EnsureUsersRequest req) throws (1: common.IMError err),
 }

@@ -43,6 +43,17 @@ func (s *Service) internal(ctx context.Context, op string, err error, attrs ...a
 	return e
 }
 
+// storeError is internal for the batch calls, whose input the store may still refuse
+// after the checks here (text that is not UTF-8, say): its InvalidError names the item
+// ("users[3].DisplayName") and a fixed reason, both safe to tell the caller.
+func (s *Service) storeError(ctx context.Context, op string, err error, attrs ...any) *common.IMError {
+	var ie *store.InvalidError
+	if errors.As(err, &ie) {
+		return imError(common.ErrorCode_BAD_REQUEST, "%s: %s: %s", op, ie.Field, ie.Reason)
+	}
+	return s.internal(ctx, op, err, attrs...)
+}
+
 // logAttrs is a small helper so log lines carry the same keys everywhere.
 func userAttrs(user, device string) []any {
 	return []any{slog.String("user", user), slog.String("device", device)}

@@ -14,8 +14,10 @@ import (
 const pushConcurrency = 64
 
 // PushToUsers stores one system (or marketing) message per user in that user's system
-// conversation and pushes it to their online devices. With a dedup_key, a user never gets a
-// second message for the same key: a campaign that restarts mid-way repeats no one.
+// conversation and pushes it to their online devices. The body is the same for everyone, or
+// with bodies one per user (a campaign renders its template per merchant). With a
+// dedup_key, a user never gets a second message for the same key: a campaign that restarts
+// mid-way repeats no one, and learns the first message's msg_id, seq and conv_seq.
 // Per-user failures are reported in the results, not as a call error.
 func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_ *logicgen.PushResponse, err error) {
 	ctx, done := s.observe(ctx, "PushToUsers", req.From)
@@ -25,10 +27,11 @@ func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: 1..%d users", MaxPushUsers)
 	case req.Kind != int32(common.MessageKind_SYSTEM) && req.Kind != int32(common.MessageKind_MARKETING):
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: kind must be SYSTEM or MARKETING")
-	case len(req.Body) == 0 || len(req.Body) > MaxBodyBytes:
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: body must be 1..%d bytes", MaxBodyBytes)
 	case len(req.DedupKey) > MaxIDBytes-1 || len(req.From) > MaxIDBytes || !validContentType(req.ContentType):
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "push: dedup_key, from or content_type too long")
+	}
+	if err := checkPushBodies(req); err != nil {
+		return nil, err
 	}
 	from := req.From
 	if from == "" {
@@ -49,16 +52,47 @@ func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_
 		}
 		sem <- struct{}{}
 		wg.Add(1)
-		go func(r *logicgen.PushStatus) {
+		go func(r *logicgen.PushStatus, body []byte) {
 			defer func() { <-sem; wg.Done() }()
-			s.pushOne(ctx, r, from, ct, req)
-		}(results[i])
+			s.pushOne(ctx, r, from, ct, body, req)
+		}(results[i], bodyFor(req, i))
 	}
 	wg.Wait()
 	return &logicgen.PushResponse{Results: results}, nil
 }
 
-func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct string, req *logicgen.PushRequest) {
+// checkPushBodies accepts either one shared body or, in bodies, exactly one per user; each
+// 1..MaxBodyBytes.
+func checkPushBodies(req *logicgen.PushRequest) error {
+	if len(req.Bodies) == 0 {
+		if len(req.Body) == 0 || len(req.Body) > MaxBodyBytes {
+			return imError(common.ErrorCode_BAD_REQUEST, "push: body must be 1..%d bytes", MaxBodyBytes)
+		}
+		return nil
+	}
+	if len(req.Body) > 0 {
+		return imError(common.ErrorCode_BAD_REQUEST, "push: body and bodies are exclusive")
+	}
+	if len(req.Bodies) != len(req.Users) {
+		return imError(common.ErrorCode_BAD_REQUEST, "push: %d bodies for %d users, want one per user", len(req.Bodies), len(req.Users))
+	}
+	for i, b := range req.Bodies {
+		if len(b) == 0 || len(b) > MaxBodyBytes {
+			return imError(common.ErrorCode_BAD_REQUEST, "push: bodies[%d] must be 1..%d bytes", i, MaxBodyBytes)
+		}
+	}
+	return nil
+}
+
+// bodyFor returns the body of users[i] in a request checkPushBodies accepted.
+func bodyFor(req *logicgen.PushRequest, i int) []byte {
+	if len(req.Bodies) > 0 {
+		return req.Bodies[i]
+	}
+	return req.Body
+}
+
+func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct string, body []byte, req *logicgen.PushRequest) {
 	if err := s.userExists(ctx, r.UserId); err != nil {
 		r.ErrorCode = int32(Code(err))
 		return
@@ -69,13 +103,14 @@ func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct 
 	}
 	a, err := s.store.Append(ctx, store.NewMessage{
 		ConvID: "s:" + r.UserId, From: from, To: r.UserId, Recipients: []string{r.UserId},
-		ClientMsgID: dedup, Kind: req.Kind, ContentType: ct, Body: req.Body, SentAt: s.now(),
+		ClientMsgID: dedup, Kind: req.Kind, ContentType: ct, Body: body, SentAt: s.now(),
 	})
 	if err != nil {
 		r.ErrorCode = int32(Code(s.internal(ctx, "push", err, "user", r.UserId)))
 		return
 	}
-	r.MsgId, r.Duplicate = a.Message.ID, a.Duplicate
+	// A duplicate carries the first message's id and sequences: the store returns it as stored.
+	r.MsgId, r.ConvSeq, r.Duplicate = a.Message.ID, a.Message.ConvSeq, a.Duplicate
 	if len(a.Inbox) > 0 {
 		r.Seq = a.Inbox[0].Seq
 	}

@@ -55,3 +55,11 @@ func (r Remote) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (*lo
 func (r Remote) Presence(ctx context.Context, req *logicgen.PresenceRequest) (*logicgen.PresenceResponse, error) {
 	return r.c.Presence(ctx, req)
 }
+
+func (r Remote) Receipts(ctx context.Context, req *logicgen.ReceiptsRequest) (*logicgen.ReceiptsResponse, error) {
+	return r.c.Receipts(ctx, req)
+}
+
+func (r Remote) EnsureUsers(ctx context.Context, req *logicgen.EnsureUsersRequest) (*logicgen.EnsureUsersResponse, error) {
+	return r.c.EnsureUsers(ctx, req)
+}

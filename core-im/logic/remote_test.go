@@ -67,4 +67,28 @@ func TestRemoteOverKitex(t *testing.T) {
 	wantCode(t, err, common.ErrorCode_NOT_FOUND)
 	_, err = remote.Authenticate(ctx, &logicgen.AuthenticateRequest{UserId: "alice", Password: "bad"})
 	wantCode(t, err, common.ErrorCode_UNAUTHENTICATED)
+
+	// The campaign calls: accounts, a body per user, and receipts.
+	ensured, err := remote.EnsureUsers(ctx, &logicgen.EnsureUsersRequest{Users: []*logicgen.UserInfo{
+		{UserId: "dave", Kind: "merchant", DisplayName: "Dave"}, {UserId: "bob", Kind: "merchant", DisplayName: "Bob"}}})
+	if err != nil || ensured.Created != 1 {
+		t.Fatalf("ensure users over kitex: %+v, %v", ensured, err)
+	}
+	_, err = remote.EnsureUsers(ctx, &logicgen.EnsureUsersRequest{Users: []*logicgen.UserInfo{{UserId: "x", Kind: "robot", DisplayName: "X"}}})
+	wantCode(t, err, common.ErrorCode_BAD_REQUEST)
+	pushed, err := remote.PushToUsers(ctx, marketing([]string{"dave", "bob"}, "for dave", "for bob"))
+	if err != nil || pushed.Results[1].Seq != 2 || pushed.Results[1].ConvSeq != 1 {
+		t.Fatalf("push over kitex: %+v, %v", pushed, err)
+	}
+	sync, err = remote.Sync(ctx, &logicgen.SyncRequest{UserId: "bob", AfterSeq: 1})
+	if err != nil || len(sync.Messages) != 1 || string(sync.Messages[0].Body) != "for bob" {
+		t.Fatalf("bob's push over kitex: %+v, %v", sync, err)
+	}
+	if _, err := remote.Read(ctx, &logicgen.ReadRequest{UserId: "bob", ConvId: "s:bob", ConvSeq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	receipts, err := remote.Receipts(ctx, &logicgen.ReceiptsRequest{Items: []*logicgen.ReceiptQuery{{UserId: "bob", ConvId: "s:bob"}}})
+	if err != nil || len(receipts.Results) != 1 || receipts.Results[0].ReadSeq != 1 || receipts.Results[0].UserId != "bob" {
+		t.Fatalf("receipts over kitex: %+v, %v", receipts, err)
+	}
 }

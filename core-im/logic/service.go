@@ -26,6 +26,7 @@ const (
 	MaxBodyBytes     = 64 << 10
 	MaxContentType   = 128
 	MaxPushUsers     = 1000
+	MaxBatchItems    = 1000 // items of one Receipts call, users of one EnsureUsers call
 	DefaultSyncLimit = 100
 	MaxSyncLimit     = 500
 )

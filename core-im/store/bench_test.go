@@ -36,3 +36,27 @@ func BenchmarkAppendParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutUsersIfAbsent measures a bulk merchant import: each op inserts one full
+// batch (MaxBatch) of new users in one statement.
+//
+//	go test -run '^$' -bench PutUsersIfAbsent ./core-im/store/
+func BenchmarkPutUsersIfAbsent(b *testing.B) {
+	for _, bk := range []backend{sqliteBackend(), postgresBackend()} {
+		b.Run(bk.name, func(b *testing.B) {
+			s := bk.open(b, Options{})
+			batch := make([]User, MaxBatch)
+			b.ReportAllocs()
+			for n := 0; b.Loop(); n++ {
+				for i := range batch {
+					batch[i] = User{ID: fmt.Sprintf("m%d-%d", n, i), Kind: UserMerchant, DisplayName: "Sunny Homes"}
+				}
+				created, err := s.PutUsersIfAbsent(b.Context(), batch)
+				if err != nil || created != MaxBatch {
+					b.Fatalf("batch %d: created %d, %v", n, created, err)
+				}
+			}
+			b.ReportMetric(float64(b.N*MaxBatch)/b.Elapsed().Seconds(), "users/s")
+		})
+	}
+}

@@ -98,9 +98,13 @@ func testClose(t *testing.T, b backend) {
 	checkClosed(t, "mark read", err)
 	_, err = s.ReadSeq(ctx, "m1", "p:x")
 	checkClosed(t, "read seq", err)
+	_, err = s.Receipts(ctx, []ReceiptQuery{{"m1", "p:x"}})
+	checkClosed(t, "receipts", err)
 	checkClosed(t, "put user", s.PutUser(ctx, User{ID: "u", Kind: UserCustomer}))
 	_, err = s.PutUserIfAbsent(ctx, User{ID: "u", Kind: UserCustomer})
 	checkClosed(t, "put user if absent", err)
+	_, err = s.PutUsersIfAbsent(ctx, []User{{ID: "u", Kind: UserCustomer}})
+	checkClosed(t, "put users if absent", err)
 	_, err = s.GetUser(ctx, "u")
 	checkClosed(t, "get user", err)
 	if err := s.Close(); err != nil {

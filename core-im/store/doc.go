@@ -17,7 +17,16 @@
 // which is what lets several processes append to the same conversation.
 //
 // A sender's retry is recognised by (From, ClientMsgID): the first message is
-// returned again, marked Duplicate, and nothing is written.
+// returned again, with its ConvSeq and inbox Seqs, marked Duplicate, and nothing
+// is written.
+//
+// # Batch calls
+//
+// Campaigns work in batches of up to MaxBatch users, so two calls take a batch
+// and cost one statement whatever its size: Receipts (each user's highest acked
+// inbox Seq and read mark, which tell a campaign what was delivered and read)
+// and PutUsersIfAbsent (a bulk account import that never overwrites an
+// existing account).
 //
 // # Concurrency
 //

@@ -126,6 +126,11 @@ func userAttr(id string) []attribute.KeyValue {
 	return []attribute.KeyValue{attrUser.String(id)}
 }
 
+// batchAttr describes a call acting for many users at once: no one user to name.
+func batchAttr(n int) []attribute.KeyValue {
+	return []attribute.KeyValue{attribute.Int("bangbang.store.items", n)}
+}
+
 func (s *instrumented) Append(ctx context.Context, m NewMessage) (a Appended, err error) {
 	s.call(ctx, "Append", []attribute.KeyValue{
 		attrUser.String(m.From),
@@ -185,6 +190,14 @@ func (s *instrumented) ReadSeq(ctx context.Context, userID, convID string) (seq 
 	return seq, err
 }
 
+func (s *instrumented) Receipts(ctx context.Context, qs []ReceiptQuery) (rs []Receipt, err error) {
+	s.call(ctx, "Receipts", batchAttr(len(qs)), func(ctx context.Context) error {
+		rs, err = s.Store.Receipts(ctx, qs)
+		return err
+	})
+	return rs, err
+}
+
 func (s *instrumented) PutUser(ctx context.Context, u User) (err error) {
 	s.call(ctx, "PutUser", userAttr(u.ID), func(ctx context.Context) error {
 		err = s.Store.PutUser(ctx, u)
@@ -196,6 +209,14 @@ func (s *instrumented) PutUser(ctx context.Context, u User) (err error) {
 func (s *instrumented) PutUserIfAbsent(ctx context.Context, u User) (created bool, err error) {
 	s.call(ctx, "PutUserIfAbsent", userAttr(u.ID), func(ctx context.Context) error {
 		created, err = s.Store.PutUserIfAbsent(ctx, u)
+		return err
+	})
+	return created, err
+}
+
+func (s *instrumented) PutUsersIfAbsent(ctx context.Context, us []User) (created int, err error) {
+	s.call(ctx, "PutUsersIfAbsent", batchAttr(len(us)), func(ctx context.Context) error {
+		created, err = s.Store.PutUsersIfAbsent(ctx, us)
 		return err
 	})
 	return created, err

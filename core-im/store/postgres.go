@@ -150,6 +150,54 @@ func (s *pgStore) ReadSeq(ctx context.Context, userID, convID string) (int64, er
 		`SELECT seq FROM read_marks WHERE user_id = $1 AND conv_id = $2`, userID, convID)
 }
 
+// pgReceiptsSQL answers all queries in one statement. The primary keys serve both
+// lookups: delivery_acks (user_id, device_id) gives a user's acks as one index range,
+// read_marks (user_id, conv_id) the mark.
+const pgReceiptsSQL = `
+SELECT coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
+       coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0)
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(user_id, conv_id, ord)
+ORDER BY q.ord`
+
+func (s *pgStore) Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receipt, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkReceiptQueries(qs); err != nil {
+		return nil, err
+	}
+	out := make([]Receipt, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	users, convs := make([]string, len(qs)), make([]string, len(qs))
+	for i, q := range qs {
+		users[i], convs[i] = q.UserID, q.ConvID
+		out[i] = Receipt{UserID: q.UserID, ConvID: q.ConvID}
+	}
+	rows, err := s.pool.Query(ctx, pgReceiptsSQL, users, convs)
+	if err != nil {
+		return nil, fmt.Errorf("receipts: %w", err)
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		if i == len(out) {
+			return nil, fmt.Errorf("receipts: more rows than the %d queries", len(qs))
+		}
+		if err := rows.Scan(&out[i].DeliveredSeq, &out[i].ReadSeq); err != nil {
+			return nil, fmt.Errorf("receipts: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("receipts: %w", err)
+	}
+	if i != len(out) {
+		return nil, fmt.Errorf("receipts: %d rows for %d queries", i, len(qs))
+	}
+	return out, nil
+}
+
 // queryZero runs a query returning one int64, or 0 when it returns no row.
 func (s *pgStore) queryZero(ctx context.Context, what, sql string, args ...any) (int64, error) {
 	var v int64
@@ -198,6 +246,38 @@ ON CONFLICT (id) DO NOTHING`,
 		return false, fmt.Errorf("put user %s: %w", u.ID, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// pgPutUsersSQL inserts a whole batch in one statement (so one transaction). Rows go in
+// in id order: two calls sharing ids wait on each other's inserts in the same order, never
+// in a cycle. COLLATE "C" keeps that order independent of the database's locale.
+const pgPutUsersSQL = `
+INSERT INTO users (id, kind, display_name, password_hash, created_at)
+SELECT id, kind, display_name, password_hash, created_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::timestamptz[])
+  AS t(id, kind, display_name, password_hash, created_at)
+ORDER BY id COLLATE "C"
+ON CONFLICT (id) DO NOTHING`
+
+func (s *pgStore) PutUsersIfAbsent(ctx context.Context, us []User) (int, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	us, err := prepareUsers(us)
+	if err != nil || len(us) == 0 {
+		return 0, err
+	}
+	n := len(us)
+	ids, kinds, names := make([]string, n), make([]string, n), make([]string, n)
+	hashes, created := make([][]byte, n), make([]time.Time, n)
+	for i, u := range us {
+		ids[i], kinds[i], names[i], hashes[i], created[i] = u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt
+	}
+	tag, err := s.pool.Exec(ctx, pgPutUsersSQL, ids, kinds, names, hashes, created)
+	if err != nil {
+		return 0, fmt.Errorf("put %d users: %w", n, err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 func (s *pgStore) GetUser(ctx context.Context, id string) (User, error) {

@@ -174,6 +174,56 @@ func (s *sqliteStore) ReadSeq(ctx context.Context, userID, convID string) (int64
 		`SELECT seq FROM read_marks WHERE user_id = ? AND conv_id = ?`, userID, convID)
 }
 
+// Receipts answers all queries with one statement over a VALUES list (3 parameters a
+// query, far under SQLite's limit at MaxBatch). The primary keys serve both lookups.
+func (s *sqliteStore) Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receipt, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkReceiptQueries(qs); err != nil {
+		return nil, err
+	}
+	out := make([]Receipt, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, 3*len(qs))
+	for i, q := range qs {
+		args = append(args, i, q.UserID, q.ConvID)
+		out[i] = Receipt{UserID: q.UserID, ConvID: q.ConvID}
+	}
+	rows, err := s.read.QueryContext(ctx, `
+WITH q(ord, user_id, conv_id) AS (VALUES `+values(len(qs), 3)+`)
+SELECT q.ord,
+       coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
+       coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0)
+FROM q`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("receipts: %w", err)
+	}
+	defer rows.Close()
+	seen := 0
+	for rows.Next() {
+		var ord int
+		var delivered, read int64
+		if err := rows.Scan(&ord, &delivered, &read); err != nil {
+			return nil, fmt.Errorf("receipts: %w", err)
+		}
+		if ord < 0 || ord >= len(out) {
+			return nil, fmt.Errorf("receipts: row for query %d of %d", ord, len(qs))
+		}
+		out[ord].DeliveredSeq, out[ord].ReadSeq = delivered, read
+		seen++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("receipts: %w", err)
+	}
+	if seen != len(out) {
+		return nil, fmt.Errorf("receipts: %d rows for %d queries", seen, len(qs))
+	}
+	return out, nil
+}
+
 // queryZero runs a query returning one int64, or 0 when it returns no row.
 func queryZero(ctx context.Context, db *sql.DB, what, query string, args ...any) (int64, error) {
 	var v int64
@@ -226,6 +276,34 @@ ON CONFLICT (id) DO NOTHING`,
 		return false, fmt.Errorf("put user %s: %w", u.ID, err)
 	}
 	return n == 1, nil
+}
+
+// PutUsersIfAbsent inserts the batch with one multi-row statement (5 parameters a user),
+// which is one transaction: the single writer connection serialises it with everything
+// else, so no lock order is needed.
+func (s *sqliteStore) PutUsersIfAbsent(ctx context.Context, us []User) (int, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	us, err := prepareUsers(us)
+	if err != nil || len(us) == 0 {
+		return 0, err
+	}
+	args := make([]any, 0, 5*len(us))
+	for _, u := range us {
+		args = append(args, u.ID, u.Kind, u.DisplayName, u.PasswordHash, u.CreatedAt.UnixMilli())
+	}
+	res, err := s.write.ExecContext(ctx, `
+INSERT INTO users (id, kind, display_name, password_hash, created_at) VALUES `+values(len(us), 5)+`
+ON CONFLICT (id) DO NOTHING`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("put %d users: %w", len(us), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("put %d users: %w", len(us), err)
+	}
+	return int(n), nil
 }
 
 func (s *sqliteStore) GetUser(ctx context.Context, id string) (User, error) {

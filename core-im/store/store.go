@@ -81,6 +81,20 @@ type User struct {
 	CreatedAt    time.Time // zero means now; stored with ms precision
 }
 
+// ReceiptQuery asks how far UserID got with ConvID (see Store.Receipts).
+type ReceiptQuery struct {
+	UserID string
+	ConvID string
+}
+
+// Receipt answers one ReceiptQuery.
+type Receipt struct {
+	UserID       string
+	ConvID       string
+	DeliveredSeq int64 // the highest inbox Seq any device of UserID acked; 0 when none
+	ReadSeq      int64 // UserID's read mark on ConvID (a ConvSeq); 0 when none
+}
+
 // Store is the IM message store.
 type Store interface {
 	// Append stores m durably (committed) before it returns. Concurrent calls are group-committed:
@@ -103,10 +117,18 @@ type Store interface {
 	MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error)
 	// ReadSeq returns the highest ConvSeq of convID read by userID, 0 when none.
 	ReadSeq(ctx context.Context, userID, convID string) (int64, error)
+	// Receipts answers up to MaxBatch queries, in their order, with one read: a campaign
+	// tells from them which of its messages were delivered and read.
+	Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receipt, error)
 	// PutUser inserts u or replaces the stored user with the same ID.
 	PutUser(ctx context.Context, u User) error
 	// PutUserIfAbsent inserts u unless a user with its ID exists; created tells which.
 	PutUserIfAbsent(ctx context.Context, u User) (created bool, err error)
+	// PutUsersIfAbsent inserts, in one statement, each of up to MaxBatch users whose ID
+	// does not exist yet, and returns how many it inserted. Existing users are left as they
+	// are; an ID repeated in us is inserted from its first entry. One invalid user fails
+	// the call (its field names the index, "users[3].Kind") and nothing is written.
+	PutUsersIfAbsent(ctx context.Context, us []User) (created int, err error)
 	// GetUser returns the user with id, or an error matching ErrNotFound.
 	GetUser(ctx context.Context, id string) (User, error)
 	// Close fails queued and later calls with ErrClosed, waits for the batch being

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ const (
 	MaxDisplayNameBytes  = 256
 	MaxPasswordHashBytes = 256
 	MaxSyncLimit         = 1000
+	MaxBatch             = 1000 // queries of one Receipts call, users of one PutUsersIfAbsent call
 )
 
 // checkText rejects invalid UTF-8 and NUL bytes as well as oversize values:
@@ -120,6 +122,46 @@ func prepareUser(u User) (User, error) {
 	u.CreatedAt = msPrecision(u.CreatedAt)
 	u.PasswordHash = append([]byte{}, u.PasswordHash...)
 	return u, nil
+}
+
+// prepareUsers validates us and returns the users to insert, prepared as by prepareUser,
+// each ID once: its first entry.
+func prepareUsers(us []User) ([]User, error) {
+	if len(us) > MaxBatch {
+		return nil, invalid("users", fmt.Sprintf("more than %d", MaxBatch))
+	}
+	out := make([]User, 0, len(us))
+	seen := make(map[string]bool, len(us))
+	for i, u := range us {
+		u, err := prepareUser(u)
+		if err != nil {
+			var ie *InvalidError
+			if errors.As(err, &ie) {
+				return nil, invalid(fmt.Sprintf("users[%d].%s", i, ie.Field), ie.Reason)
+			}
+			return nil, err
+		}
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+func checkReceiptQueries(qs []ReceiptQuery) error {
+	if len(qs) > MaxBatch {
+		return invalid("queries", fmt.Sprintf("more than %d", MaxBatch))
+	}
+	for i, q := range qs {
+		if err := checkID(fmt.Sprintf("queries[%d].UserID", i), q.UserID); err != nil {
+			return err
+		}
+		if err := checkID(fmt.Sprintf("queries[%d].ConvID", i), q.ConvID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkSync(userID string, after int64, limit int) (int, error) {

@@ -795,6 +795,7 @@ type PushRequest struct {
 	ContentType string   `thrift:"content_type,4" frugal:"4,default,string" json:"content_type"`
 	Body        []byte   `thrift:"body,5" frugal:"5,default,binary" json:"body"`
 	DedupKey    string   `thrift:"dedup_key,6" frugal:"6,default,string" json:"dedup_key"`
+	Bodies      [][]byte `thrift:"bodies,7,optional" frugal:"7,optional,list<binary>" json:"bodies,omitempty"`
 }
 
 func NewPushRequest() *PushRequest {
@@ -827,6 +828,15 @@ func (p *PushRequest) GetBody() (v []byte) {
 func (p *PushRequest) GetDedupKey() (v string) {
 	return p.DedupKey
 }
+
+var PushRequest_Bodies_DEFAULT [][]byte
+
+func (p *PushRequest) GetBodies() (v [][]byte) {
+	if !p.IsSetBodies() {
+		return PushRequest_Bodies_DEFAULT
+	}
+	return p.Bodies
+}
 func (p *PushRequest) SetFrom(val string) {
 	p.From = val
 }
@@ -845,6 +855,13 @@ func (p *PushRequest) SetBody(val []byte) {
 func (p *PushRequest) SetDedupKey(val string) {
 	p.DedupKey = val
 }
+func (p *PushRequest) SetBodies(val [][]byte) {
+	p.Bodies = val
+}
+
+func (p *PushRequest) IsSetBodies() bool {
+	return p.Bodies != nil
+}
 
 func (p *PushRequest) String() string {
 	if p == nil {
@@ -860,6 +877,7 @@ var fieldIDToName_PushRequest = map[int16]string{
 	4: "content_type",
 	5: "body",
 	6: "dedup_key",
+	7: "bodies",
 }
 
 type PushStatus struct {
@@ -869,6 +887,7 @@ type PushStatus struct {
 	Duplicate     bool   `thrift:"duplicate,4" frugal:"4,default,bool" json:"duplicate"`
 	OnlineDevices int32  `thrift:"online_devices,5" frugal:"5,default,i32" json:"online_devices"`
 	ErrorCode     int32  `thrift:"error_code,6" frugal:"6,default,i32" json:"error_code"`
+	ConvSeq       int64  `thrift:"conv_seq,7" frugal:"7,default,i64" json:"conv_seq"`
 }
 
 func NewPushStatus() *PushStatus {
@@ -901,6 +920,10 @@ func (p *PushStatus) GetOnlineDevices() (v int32) {
 func (p *PushStatus) GetErrorCode() (v int32) {
 	return p.ErrorCode
 }
+
+func (p *PushStatus) GetConvSeq() (v int64) {
+	return p.ConvSeq
+}
 func (p *PushStatus) SetUserId(val string) {
 	p.UserId = val
 }
@@ -919,6 +942,9 @@ func (p *PushStatus) SetOnlineDevices(val int32) {
 func (p *PushStatus) SetErrorCode(val int32) {
 	p.ErrorCode = val
 }
+func (p *PushStatus) SetConvSeq(val int64) {
+	p.ConvSeq = val
+}
 
 func (p *PushStatus) String() string {
 	if p == nil {
@@ -934,6 +960,7 @@ var fieldIDToName_PushStatus = map[int16]string{
 	4: "duplicate",
 	5: "online_devices",
 	6: "error_code",
+	7: "conv_seq",
 }
 
 type PushResponse struct {
@@ -963,6 +990,263 @@ func (p *PushResponse) String() string {
 
 var fieldIDToName_PushResponse = map[int16]string{
 	1: "results",
+}
+
+type ReceiptQuery struct {
+	UserId string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	ConvId string `thrift:"conv_id,2" frugal:"2,default,string" json:"conv_id"`
+}
+
+func NewReceiptQuery() *ReceiptQuery {
+	return &ReceiptQuery{}
+}
+
+func (p *ReceiptQuery) InitDefault() {
+}
+
+func (p *ReceiptQuery) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *ReceiptQuery) GetConvId() (v string) {
+	return p.ConvId
+}
+func (p *ReceiptQuery) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *ReceiptQuery) SetConvId(val string) {
+	p.ConvId = val
+}
+
+func (p *ReceiptQuery) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ReceiptQuery(%+v)", *p)
+}
+
+var fieldIDToName_ReceiptQuery = map[int16]string{
+	1: "user_id",
+	2: "conv_id",
+}
+
+type ReceiptsRequest struct {
+	Items []*ReceiptQuery `thrift:"items,1" frugal:"1,default,list<ReceiptQuery>" json:"items"`
+}
+
+func NewReceiptsRequest() *ReceiptsRequest {
+	return &ReceiptsRequest{}
+}
+
+func (p *ReceiptsRequest) InitDefault() {
+}
+
+func (p *ReceiptsRequest) GetItems() (v []*ReceiptQuery) {
+	return p.Items
+}
+func (p *ReceiptsRequest) SetItems(val []*ReceiptQuery) {
+	p.Items = val
+}
+
+func (p *ReceiptsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ReceiptsRequest(%+v)", *p)
+}
+
+var fieldIDToName_ReceiptsRequest = map[int16]string{
+	1: "items",
+}
+
+type Receipt struct {
+	UserId       string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	ConvId       string `thrift:"conv_id,2" frugal:"2,default,string" json:"conv_id"`
+	DeliveredSeq int64  `thrift:"delivered_seq,3" frugal:"3,default,i64" json:"delivered_seq"`
+	ReadSeq      int64  `thrift:"read_seq,4" frugal:"4,default,i64" json:"read_seq"`
+}
+
+func NewReceipt() *Receipt {
+	return &Receipt{}
+}
+
+func (p *Receipt) InitDefault() {
+}
+
+func (p *Receipt) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *Receipt) GetConvId() (v string) {
+	return p.ConvId
+}
+
+func (p *Receipt) GetDeliveredSeq() (v int64) {
+	return p.DeliveredSeq
+}
+
+func (p *Receipt) GetReadSeq() (v int64) {
+	return p.ReadSeq
+}
+func (p *Receipt) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *Receipt) SetConvId(val string) {
+	p.ConvId = val
+}
+func (p *Receipt) SetDeliveredSeq(val int64) {
+	p.DeliveredSeq = val
+}
+func (p *Receipt) SetReadSeq(val int64) {
+	p.ReadSeq = val
+}
+
+func (p *Receipt) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Receipt(%+v)", *p)
+}
+
+var fieldIDToName_Receipt = map[int16]string{
+	1: "user_id",
+	2: "conv_id",
+	3: "delivered_seq",
+	4: "read_seq",
+}
+
+type ReceiptsResponse struct {
+	Results []*Receipt `thrift:"results,1" frugal:"1,default,list<Receipt>" json:"results"`
+}
+
+func NewReceiptsResponse() *ReceiptsResponse {
+	return &ReceiptsResponse{}
+}
+
+func (p *ReceiptsResponse) InitDefault() {
+}
+
+func (p *ReceiptsResponse) GetResults() (v []*Receipt) {
+	return p.Results
+}
+func (p *ReceiptsResponse) SetResults(val []*Receipt) {
+	p.Results = val
+}
+
+func (p *ReceiptsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ReceiptsResponse(%+v)", *p)
+}
+
+var fieldIDToName_ReceiptsResponse = map[int16]string{
+	1: "results",
+}
+
+type UserInfo struct {
+	UserId      string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	Kind        string `thrift:"kind,2" frugal:"2,default,string" json:"kind"`
+	DisplayName string `thrift:"display_name,3" frugal:"3,default,string" json:"display_name"`
+}
+
+func NewUserInfo() *UserInfo {
+	return &UserInfo{}
+}
+
+func (p *UserInfo) InitDefault() {
+}
+
+func (p *UserInfo) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *UserInfo) GetKind() (v string) {
+	return p.Kind
+}
+
+func (p *UserInfo) GetDisplayName() (v string) {
+	return p.DisplayName
+}
+func (p *UserInfo) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *UserInfo) SetKind(val string) {
+	p.Kind = val
+}
+func (p *UserInfo) SetDisplayName(val string) {
+	p.DisplayName = val
+}
+
+func (p *UserInfo) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("UserInfo(%+v)", *p)
+}
+
+var fieldIDToName_UserInfo = map[int16]string{
+	1: "user_id",
+	2: "kind",
+	3: "display_name",
+}
+
+type EnsureUsersRequest struct {
+	Users []*UserInfo `thrift:"users,1" frugal:"1,default,list<UserInfo>" json:"users"`
+}
+
+func NewEnsureUsersRequest() *EnsureUsersRequest {
+	return &EnsureUsersRequest{}
+}
+
+func (p *EnsureUsersRequest) InitDefault() {
+}
+
+func (p *EnsureUsersRequest) GetUsers() (v []*UserInfo) {
+	return p.Users
+}
+func (p *EnsureUsersRequest) SetUsers(val []*UserInfo) {
+	p.Users = val
+}
+
+func (p *EnsureUsersRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("EnsureUsersRequest(%+v)", *p)
+}
+
+var fieldIDToName_EnsureUsersRequest = map[int16]string{
+	1: "users",
+}
+
+type EnsureUsersResponse struct {
+	Created int32 `thrift:"created,1" frugal:"1,default,i32" json:"created"`
+}
+
+func NewEnsureUsersResponse() *EnsureUsersResponse {
+	return &EnsureUsersResponse{}
+}
+
+func (p *EnsureUsersResponse) InitDefault() {
+}
+
+func (p *EnsureUsersResponse) GetCreated() (v int32) {
+	return p.Created
+}
+func (p *EnsureUsersResponse) SetCreated(val int32) {
+	p.Created = val
+}
+
+func (p *EnsureUsersResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("EnsureUsersResponse(%+v)", *p)
+}
+
+var fieldIDToName_EnsureUsersResponse = map[int16]string{
+	1: "created",
 }
 
 type DeviceRoute struct {
@@ -1099,6 +1383,10 @@ type LogicService interface {
 	PushToUsers(ctx context.Context, req *PushRequest) (r *PushResponse, err error)
 
 	Presence(ctx context.Context, req *PresenceRequest) (r *PresenceResponse, err error)
+
+	Receipts(ctx context.Context, req *ReceiptsRequest) (r *ReceiptsResponse, err error)
+
+	EnsureUsers(ctx context.Context, req *EnsureUsersRequest) (r *EnsureUsersResponse, err error)
 }
 
 type LogicServiceAuthenticateArgs struct {
@@ -2037,6 +2325,194 @@ func (p *LogicServicePresenceResult) String() string {
 }
 
 var fieldIDToName_LogicServicePresenceResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceReceiptsArgs struct {
+	Req *ReceiptsRequest `thrift:"req,1" frugal:"1,default,ReceiptsRequest" json:"req"`
+}
+
+func NewLogicServiceReceiptsArgs() *LogicServiceReceiptsArgs {
+	return &LogicServiceReceiptsArgs{}
+}
+
+func (p *LogicServiceReceiptsArgs) InitDefault() {
+}
+
+var LogicServiceReceiptsArgs_Req_DEFAULT *ReceiptsRequest
+
+func (p *LogicServiceReceiptsArgs) GetReq() (v *ReceiptsRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceReceiptsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceReceiptsArgs) SetReq(val *ReceiptsRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceReceiptsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceReceiptsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceReceiptsArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceReceiptsArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceReceiptsResult struct {
+	Success *ReceiptsResponse `thrift:"success,0,optional" frugal:"0,optional,ReceiptsResponse" json:"success,omitempty"`
+	Err     *common.IMError   `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceReceiptsResult() *LogicServiceReceiptsResult {
+	return &LogicServiceReceiptsResult{}
+}
+
+func (p *LogicServiceReceiptsResult) InitDefault() {
+}
+
+var LogicServiceReceiptsResult_Success_DEFAULT *ReceiptsResponse
+
+func (p *LogicServiceReceiptsResult) GetSuccess() (v *ReceiptsResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceReceiptsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceReceiptsResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceReceiptsResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceReceiptsResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceReceiptsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ReceiptsResponse)
+}
+func (p *LogicServiceReceiptsResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceReceiptsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceReceiptsResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceReceiptsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceReceiptsResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceReceiptsResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceEnsureUsersArgs struct {
+	Req *EnsureUsersRequest `thrift:"req,1" frugal:"1,default,EnsureUsersRequest" json:"req"`
+}
+
+func NewLogicServiceEnsureUsersArgs() *LogicServiceEnsureUsersArgs {
+	return &LogicServiceEnsureUsersArgs{}
+}
+
+func (p *LogicServiceEnsureUsersArgs) InitDefault() {
+}
+
+var LogicServiceEnsureUsersArgs_Req_DEFAULT *EnsureUsersRequest
+
+func (p *LogicServiceEnsureUsersArgs) GetReq() (v *EnsureUsersRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceEnsureUsersArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceEnsureUsersArgs) SetReq(val *EnsureUsersRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceEnsureUsersArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceEnsureUsersArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceEnsureUsersArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceEnsureUsersArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceEnsureUsersResult struct {
+	Success *EnsureUsersResponse `thrift:"success,0,optional" frugal:"0,optional,EnsureUsersResponse" json:"success,omitempty"`
+	Err     *common.IMError      `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceEnsureUsersResult() *LogicServiceEnsureUsersResult {
+	return &LogicServiceEnsureUsersResult{}
+}
+
+func (p *LogicServiceEnsureUsersResult) InitDefault() {
+}
+
+var LogicServiceEnsureUsersResult_Success_DEFAULT *EnsureUsersResponse
+
+func (p *LogicServiceEnsureUsersResult) GetSuccess() (v *EnsureUsersResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceEnsureUsersResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceEnsureUsersResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceEnsureUsersResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceEnsureUsersResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceEnsureUsersResult) SetSuccess(x interface{}) {
+	p.Success = x.(*EnsureUsersResponse)
+}
+func (p *LogicServiceEnsureUsersResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceEnsureUsersResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceEnsureUsersResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceEnsureUsersResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceEnsureUsersResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceEnsureUsersResult = map[int16]string{
 	0: "success",
 	1: "err",
 }

@@ -21,6 +21,8 @@ type Client interface {
 	Read(ctx context.Context, req *logic.ReadRequest, callOptions ...callopt.Option) (r *logic.ReadResponse, err error)
 	PushToUsers(ctx context.Context, req *logic.PushRequest, callOptions ...callopt.Option) (r *logic.PushResponse, err error)
 	Presence(ctx context.Context, req *logic.PresenceRequest, callOptions ...callopt.Option) (r *logic.PresenceResponse, err error)
+	Receipts(ctx context.Context, req *logic.ReceiptsRequest, callOptions ...callopt.Option) (r *logic.ReceiptsResponse, err error)
+	EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest, callOptions ...callopt.Option) (r *logic.EnsureUsersResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -100,4 +102,14 @@ func (p *kLogicServiceClient) PushToUsers(ctx context.Context, req *logic.PushRe
 func (p *kLogicServiceClient) Presence(ctx context.Context, req *logic.PresenceRequest, callOptions ...callopt.Option) (r *logic.PresenceResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.Presence(ctx, req)
+}
+
+func (p *kLogicServiceClient) Receipts(ctx context.Context, req *logic.ReceiptsRequest, callOptions ...callopt.Option) (r *logic.ReceiptsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.Receipts(ctx, req)
+}
+
+func (p *kLogicServiceClient) EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest, callOptions ...callopt.Option) (r *logic.EnsureUsersResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.EnsureUsers(ctx, req)
 }

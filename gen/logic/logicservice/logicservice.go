@@ -84,6 +84,20 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"Receipts": kitex.NewMethodInfo(
+		receiptsHandler,
+		newLogicServiceReceiptsArgs,
+		newLogicServiceReceiptsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"EnsureUsers": kitex.NewMethodInfo(
+		ensureUsersHandler,
+		newLogicServiceEnsureUsersArgs,
+		newLogicServiceEnsureUsersResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -390,6 +404,54 @@ func newLogicServicePresenceResult() interface{} {
 	return logic.NewLogicServicePresenceResult()
 }
 
+func receiptsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceReceiptsArgs)
+	realResult := result.(*logic.LogicServiceReceiptsResult)
+	success, err := handler.(logic.LogicService).Receipts(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceReceiptsArgs() interface{} {
+	return logic.NewLogicServiceReceiptsArgs()
+}
+
+func newLogicServiceReceiptsResult() interface{} {
+	return logic.NewLogicServiceReceiptsResult()
+}
+
+func ensureUsersHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceEnsureUsersArgs)
+	realResult := result.(*logic.LogicServiceEnsureUsersResult)
+	success, err := handler.(logic.LogicService).EnsureUsers(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceEnsureUsersArgs() interface{} {
+	return logic.NewLogicServiceEnsureUsersArgs()
+}
+
+func newLogicServiceEnsureUsersResult() interface{} {
+	return logic.NewLogicServiceEnsureUsersResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -531,6 +593,34 @@ func (p *kClient) Presence(ctx context.Context, req *logic.PresenceRequest) (r *
 	_args.Req = req
 	var _result logic.LogicServicePresenceResult
 	if err = p.c.Call(ctx, "Presence", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) Receipts(ctx context.Context, req *logic.ReceiptsRequest) (r *logic.ReceiptsResponse, err error) {
+	var _args logic.LogicServiceReceiptsArgs
+	_args.Req = req
+	var _result logic.LogicServiceReceiptsResult
+	if err = p.c.Call(ctx, "Receipts", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest) (r *logic.EnsureUsersResponse, err error) {
+	var _args logic.LogicServiceEnsureUsersArgs
+	_args.Req = req
+	var _result logic.LogicServiceEnsureUsersResult
+	if err = p.c.Call(ctx, "EnsureUsers", &_args, &_result); err != nil {
 		return
 	}
 	switch {
