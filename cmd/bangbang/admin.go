@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/bangbang-im/bangbang/marketing/admin"
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -12,10 +13,17 @@ import (
 // the other processes export to (OTLP over HTTP at /v1/traces, with a staff key), the
 // trace API and pages, and /metrics of its own process.
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[0] == "key" && args[1] == "create" {
+		return runAdminKeyCreate(ctx, args[2:], stdout, stderr)
+	}
 	c := defaults()
+	c.LogicAddr = "127.0.0.1:8900"
 	f := newFlagSet("admin", stderr)
 	f.str(&c.AdminAddr, "admin-addr", "staff API listen address")
 	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	f.str(&c.DataDir, "data-dir", "directory of the embedded campaign store (campaigns.db) when no database URL is set")
+	f.database(&c)
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (test-sends, merchant accounts)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -25,13 +33,24 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		reg := newRegistry()
+		cs, err := openCampaignStore(ctx, &c, tr, lc)
+		if err != nil {
+			return err
+		}
+		lg, err := newLogicClient(c.LogicAddr, tr, "admin")
+		if err != nil {
+			return err
+		}
+		if _, err := campaign.NewMetrics(reg, cs); err != nil {
+			return err
+		}
 		hm, err := tracing.NewHTTPMetrics(reg)
 		if err != nil {
 			return err
 		}
 		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
 			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"),
-				Propagator: tr.Propagator(), Logger: lc.log.With("component", "admin")})
+				Propagator: tr.Propagator(), Campaigns: cs, Logic: lg, Logger: lc.log.With("component", "admin")})
 		if err != nil {
 			return err
 		}

@@ -75,8 +75,15 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	rt, rtName := openRoutes(rc, lc)
 	log.Info("storage", "messages", stName, "routes", rtName)
 
+	cs, err := openCampaignStore(ctx, c, tr, lc)
+	if err != nil {
+		return err
+	}
 	if c.Demo {
 		if err := seedDemo(ctx, st, stdout); err != nil {
+			return err
+		}
+		if err := seedDemoMerchants(ctx, cs, log); err != nil {
 			return err
 		}
 	}
@@ -109,7 +116,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	if err != nil {
 		return err
 	}
-	deps.Logic, deps.Tokens, deps.Logger = svc, tk, log.With("component", "edge")
+	deps.Logic, deps.Tokens, deps.Logger, deps.Clicks = svc, tk, log.With("component", "edge"), cs
 	ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
 		IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 	if err := ed.Start(); err != nil {
@@ -123,7 +130,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
 		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
-			Logger: log.With("component", "admin")})
+			Campaigns: cs, Logic: svc, Logger: log.With("component", "admin")})
 	if err != nil {
 		return err
 	}
@@ -131,6 +138,11 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 		return err
 	}
 	lc.add("admin", adm.Shutdown)
+	// The worker starts last and so stops first: no batch is pushed into a logic that is
+	// shutting down.
+	if _, err := startCampaignWorker(cs, svc, rc, tr, reg, lc); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -134,10 +134,14 @@ func (f *flagSet) common(c *config) {
 }
 
 func (f *flagSet) stores(c *config) {
-	c.DatabaseURL = os.Getenv("DATABASE_URL")
+	f.database(c)
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
-	f.str(&c.DatabaseURL, "database-url", "PostgreSQL URL (also DATABASE_URL); empty: SQLite under --data-dir")
 	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
+}
+
+func (f *flagSet) database(c *config) {
+	c.DatabaseURL = os.Getenv("DATABASE_URL")
+	f.str(&c.DatabaseURL, "database-url", "PostgreSQL URL (also DATABASE_URL); empty: SQLite under --data-dir")
 }
 
 func (f *flagSet) gatewayFlags(c *config) {

@@ -27,8 +27,11 @@ commands:
   gateway   an IM gateway (TCP :8800, WebSocket :8801), calling logic over Kitex and serving
             pushes on --push-addr (:8901)
   edge      the merchant HTTP API (:8700): /v1/login, marketing actions, /healthz
-  admin     the staff API (:8701) alone: traces (the store other processes export to
-            over OTLP), /metrics, /healthz
+  admin     the staff API (:8701) alone: campaigns, merchants, keys, audit, traces (the
+            store other processes export to over OTLP), /metrics, /healthz;
+            admin key create --role ROLE --name NAME: a staff key, shown once
+  campaign  the campaign worker alone; campaign ls | show | start | pause | resume |
+            cancel | watch ID: a terminal client of the staff API
   sim       the third parties' SOAP services, simulated (:8600 housing, :8601
             recruitment, :8602 account), with fault injection at /_sim/faults
   im        a terminal IM client: im login | im send | im listen | im chat
@@ -75,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runEdge(ctx, rest, stderr)
 	case "sim":
 		return runSim(ctx, rest, stderr)
+	case "campaign":
+		return runCampaign(ctx, rest, stdout, stderr)
 	case "trace":
 		return runTrace(ctx, rest, stdout, stderr)
 	case "im":

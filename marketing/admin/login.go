@@ -3,8 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -26,83 +25,30 @@ const (
 	loginPage = "/admin/login"
 )
 
-// isKey reports whether got is a staff key. It compares SHA-256 digests in constant time
-// and checks every key, so neither a key's bytes nor its length nor its position leak.
-func (s *Server) isKey(got string) bool {
-	h := sha256.Sum256([]byte(got))
-	match := 0
-	for _, k := range s.keys {
-		match |= subtle.ConstantTimeCompare(h[:], k[:])
-	}
-	return match == 1
-}
-
-// hasBearerKey reports whether the request's bearer token is a staff key.
-func (s *Server) hasBearerKey(c *app.RequestContext) bool {
-	got, ok := strings.CutPrefix(string(c.GetHeader("Authorization")), "Bearer ")
-	return ok && s.isKey(got)
-}
-
-// hasSession reports whether the request carries a live session cookie.
-func (s *Server) hasSession(c *app.RequestContext) bool {
-	return s.sessions.valid(string(c.Cookie(SessionCookie)))
-}
-
-// requireKey admits a request whose bearer token is a staff key: OTLP ingest, which
-// machines call.
-func (s *Server) requireKey(ctx context.Context, c *app.RequestContext) {
-	if s.hasBearerKey(c) {
-		c.Next(ctx)
-		return
-	}
-	unauthenticated(c)
-}
-
-// requireStaff admits a staff key or a session cookie: the JSON API, which scripts call
-// with the key and the pages' users may open in the same browser.
-func (s *Server) requireStaff(ctx context.Context, c *app.RequestContext) {
-	if s.hasBearerKey(c) || s.hasSession(c) {
-		c.Next(ctx)
-		return
-	}
-	unauthenticated(c)
-}
-
-func unauthenticated(c *app.RequestContext) {
-	c.Header("WWW-Authenticate", `Bearer realm="bangbang-admin"`)
-	c.AbortWithStatusJSON(http.StatusUnauthorized, map[string]string{"code": "unauthenticated", "message": "a staff key is required"})
-}
-
-// requirePage admits a staff key or a session cookie, and sends anyone else to the
-// login page, which brings them back here afterwards.
-func (s *Server) requirePage(ctx context.Context, c *app.RequestContext) {
-	if s.hasBearerKey(c) || s.hasSession(c) {
-		c.Next(ctx)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Redirect(http.StatusSeeOther, []byte(loginPage+"?next="+url.QueryEscape(string(c.Request.RequestURI()))))
-	c.Abort()
-}
-
 // loginForm serves GET /admin/login.
 func (s *Server) loginForm(_ context.Context, c *app.RequestContext) {
 	renderLogin(c, http.StatusOK, loginView{Next: returnTo(c.Query("next"))})
 }
 
-// login serves POST /admin/login: a staff key in the form field "key" opens a session
-// and sets its cookie; anything else shows the form again with 401.
+// login serves POST /admin/login: a staff key in the form field "key" opens a session,
+// which acts as that key's actor (its role), and sets its cookie; anything else shows the
+// form again with 401.
 func (s *Server) login(ctx context.Context, c *app.RequestContext) {
 	next := returnTo(c.PostForm("next"))
-	if !s.isKey(c.PostForm("key")) {
+	a, err := s.keyActor(ctx, c.PostForm("key"))
+	if errors.Is(err, errUnknownKey) {
 		s.log.WarnContext(ctx, "admin login refused", "remote", c.RemoteAddr().String())
 		renderLogin(c, http.StatusUnauthorized, loginView{Next: next, Failed: true})
 		return
 	}
-	token := s.sessions.open()
+	if err != nil {
+		s.fail(ctx, c, "staff key", err)
+		return
+	}
+	token := s.sessions.start(a)
 	c.SetCookie(SessionCookie, token, int(s.cfg.SessionTTL.Seconds()), "/admin", "",
 		protocol.CookieSameSiteStrictMode, viaHTTPS(c), true)
-	s.log.InfoContext(ctx, "admin session opened", "remote", c.RemoteAddr().String())
+	s.log.InfoContext(ctx, "admin session opened", "key", a.KeyID, "role", a.Role, "remote", c.RemoteAddr().String())
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, []byte(next))
 }
@@ -173,7 +119,7 @@ input[type=password] { width: 100%; box-sizing: border-box; padding: .4em; margi
 func renderLogin(c *app.RequestContext, status int, v loginView) {
 	var buf bytes.Buffer
 	if err := loginTemplate.Execute(&buf, v); err != nil {
-		c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]string{"code": "internal", "message": "login page not rendered"})
+		writeError(c, http.StatusInternalServerError, errorBody{Code: CodeInternal, Message: "login page not rendered"})
 		return
 	}
 	c.Header("Content-Security-Policy",

@@ -21,7 +21,7 @@ const specPath = "../../docs/api/admin.yaml"
 // filters.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	doc := openapitest.Load(t, specPath)
-	s, _ := start(t)
+	s := newHarness(t, sqliteStore(t)).s
 	var registered []string
 	for _, r := range s.h.Routes() {
 		registered = append(registered, openapitest.Route(r.Method, r.Path))

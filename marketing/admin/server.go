@@ -5,33 +5,53 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/adaptor"
+	"github.com/cloudwego/hertz/pkg/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // Config of the admin server.
 type Config struct {
-	Addr string   // "" means ":8701"
-	Keys []string // staff keys; at least one, each at least 16 bytes
+	Addr string // "" means ":8701"
+	// Keys are the bootstrap staff keys (BANGBANG_ADMIN_KEY): role admin, acting as
+	// campaign.BootstrapActor, never stored. At least one, each at least 16 bytes.
+	Keys []string
 	// SessionTTL is how long a browser session opened by POST /admin/login lasts;
 	// 0 means DefaultSessionTTL (12h).
 	SessionTTL time.Duration
 }
 
+// Logic is what the staff API needs of the IM logic service (gen/logic's LogicService:
+// the local service in one process, its Kitex client otherwise): EnsureUsers so IM knows
+// a merchant's account before a campaign reaches it, PushToUsers for test-sends.
+type Logic interface {
+	PushToUsers(ctx context.Context, req *logicgen.PushRequest) (*logicgen.PushResponse, error)
+	EnsureUsers(ctx context.Context, req *logicgen.EnsureUsersRequest) (*logicgen.EnsureUsersResponse, error)
+}
+
 // Deps are what the admin routes serve.
 type Deps struct {
+	// Campaigns holds staff keys, the audit log, merchants and campaigns. nil: the
+	// campaign, merchant, key and audit routes are not registered, and only the bootstrap
+	// keys (Config.Keys) authenticate.
+	Campaigns      *campaign.Store
+	Logic          Logic                // required with Campaigns
 	Traces         *tracing.Store       // nil: the trace routes answer 404
 	Metrics        prometheus.Gatherer  // nil: a registry with the Go and process collectors
 	HTTPMetrics    *tracing.HTTPMetrics // counts this server's requests (server="admin"); nil: none
@@ -48,11 +68,14 @@ type Server struct {
 	cfg      Config
 	deps     Deps
 	log      *slog.Logger
-	keys     [][sha256.Size]byte // digests of cfg.Keys, see isKey
+	keys     [][sha256.Size]byte // digests of cfg.Keys, see isBootstrap
+	keyCache *keyCache           // stored keys recently found
 	sessions *sessions
-	ln       net.Listener
-	h        *server.Hertz
-	done     chan struct{}
+	// maxImport bounds an import's body: MaxImportBody (tests lower it).
+	maxImport int64
+	ln        net.Listener
+	h         *server.Hertz
+	done      chan struct{}
 }
 
 // New checks cfg; Start binds.
@@ -73,6 +96,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.SessionTTL < 0 {
 		return nil, fmt.Errorf("%w: negative session TTL", ErrConfig)
 	}
+	if deps.Campaigns != nil && deps.Logic == nil {
+		return nil, fmt.Errorf("%w: campaigns need the logic service", ErrConfig)
+	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
@@ -84,8 +110,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, deps: deps, log: deps.Logger, keys: keys,
-		sessions: newSessions(cfg.SessionTTL, MaxSessions), done: make(chan struct{})}, nil
+	return &Server{cfg: cfg, deps: deps, log: deps.Logger, keys: keys, keyCache: newKeyCache(KeyCacheTTL, MaxCachedKeys),
+		sessions: newSessions(cfg.SessionTTL, MaxSessions), maxImport: MaxImportBody, done: make(chan struct{})}, nil
 }
 
 // Start binds the listener and serves in the background until Shutdown.
@@ -95,8 +121,11 @@ func (s *Server) Start() error {
 		return fmt.Errorf("admin listen %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
-	s.h = server.New(server.WithListener(ln), server.WithDisablePrintRoute(true),
-		server.WithMaxRequestBodySize(tracing.MaxIngestBody), server.WithReadTimeout(10*time.Second),
+	// Bodies are streams, so an import of up to MaxImportBody is never held in memory;
+	// bufferBody bounds every other route's body (see body.go). With streaming, the body
+	// size option is only how much Hertz reads ahead.
+	s.h = server.New(server.WithListener(ln), server.WithDisablePrintRoute(true), server.WithStreamBody(true),
+		server.WithMaxRequestBodySize(MaxJSONBody), server.WithReadTimeout(10*time.Second),
 		server.WithExitWaitTime(time.Second))
 	s.routes()
 	go func() {
@@ -105,20 +134,56 @@ func (s *Server) Start() error {
 			s.log.Error("admin server stopped", "err", err)
 		}
 	}()
-	// Hertz only honours a Shutdown once Run has marked it running.
+	// Hertz marks itself running before its transport serves, and a Shutdown in between
+	// is lost (the transport then serves on, its goroutines outliving the server), so
+	// Start returns only once the server has answered a request.
 	deadline := time.Now().Add(5 * time.Second)
-	for !s.h.IsRunning() && time.Now().Before(deadline) {
+	for !s.answers() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("admin listen %s: not serving after 5s", s.cfg.Addr)
+		}
 		time.Sleep(time.Millisecond)
 	}
 	return nil
 }
 
+// answers reports whether the server answers GET /healthz (the probe is counted in the
+// HTTP metrics like any other).
+func (s *Server) answers() bool {
+	addr := s.ln.Addr().String()
+	if ta, ok := s.ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		loopback := net.IPv6loopback
+		if ta.IP.To4() != nil {
+			loopback = net.IPv4(127, 0, 0, 1)
+		}
+		addr = net.JoinHostPort(loopback.String(), strconv.Itoa(ta.Port))
+	}
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"); err != nil {
+		return false
+	}
+	status := make([]byte, len("HTTP/1.1 200"))
+	_, err = io.ReadFull(conn, status)
+	return err == nil && string(status) == "HTTP/1.1 200"
+}
+
 // routes registers every route. docs/api/admin.yaml documents each one and a test
 // compares the two, so a route added here fails the tests until it is documented.
 func (s *Server) routes() {
-	// Staff actions (logging in and out; campaigns to come) are traced. The observability
-	// routes are not: a trace per scrape, per page view or per OTLP batch received would
-	// fill the store with traces of reading traces.
+	// Middleware used here reaches the routes (and groups) registered after it only.
+	if s.deps.HTTPMetrics != nil {
+		s.h.Use(s.deps.HTTPMetrics.Hertz("admin"))
+	}
+	s.h.Use(s.bufferBody(map[string]bool{"POST " + importRoute: true, "POST " + ingestRoute: true}))
+	// Staff actions (logging in and out, every change to keys, merchants and campaigns)
+	// are traced. The observability routes are not: a trace per scrape, per page view or
+	// per OTLP batch received would fill the store with traces of reading traces; nor are
+	// the campaign reads, which dashboards poll.
 	var traced []app.HandlerFunc
 	if s.deps.TracerProvider != nil {
 		prop := s.deps.Propagator
@@ -126,9 +191,6 @@ func (s *Server) routes() {
 			prop = propagation.TraceContext{}
 		}
 		traced = append(traced, tracing.HertzServer(s.deps.TracerProvider, prop, tracing.TrafficAdmin))
-	}
-	if s.deps.HTTPMetrics != nil {
-		s.h.Use(s.deps.HTTPMetrics.Hertz("admin"))
 	}
 	staff := s.h.Group("", traced...)
 	s.h.GET("/healthz", func(ctx context.Context, c *app.RequestContext) {
@@ -145,8 +207,57 @@ func (s *Server) routes() {
 		pages := adaptor.HertzHandler(s.deps.Traces.PageHandler())
 		s.h.GET(pagesHome, s.requirePage, pages)
 		s.h.GET(pagesHome+"/:id", s.requirePage, pages)
-		s.h.POST("/v1/traces", s.requireKey, adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
+		s.h.POST(ingestRoute, s.requireKey, adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
 	}
+	if s.deps.Campaigns != nil {
+		s.campaignRoutes(staff)
+	}
+}
+
+// The routes whose bodies are streams, which bufferBody leaves to their handlers.
+const (
+	importRoute = "/admin/v1/merchants/import"
+	ingestRoute = "/v1/traces"
+)
+
+// campaignRoutes registers the staff API over the campaign store: each route
+// authenticates (key or session), then checks its permission. Writes go through traced.
+func (s *Server) campaignRoutes(traced *route.RouterGroup) {
+	may := func(p campaign.Permission, what string, h app.HandlerFunc) []app.HandlerFunc {
+		return []app.HandlerFunc{s.requireStaff, allow(p, what), h}
+	}
+	get := func(path, what string, h app.HandlerFunc) { s.h.GET(path, may(campaign.PermRead, what, h)...) }
+	const v1 = "/admin/v1"
+	author, send, manage := campaign.PermAuthor, campaign.PermSend, campaign.PermManage
+
+	get(v1+"/whoami", "ask who they are", s.whoami)
+	get(v1+"/audit", "read the audit log", s.audit)
+
+	s.h.GET(v1+"/keys", may(manage, "list keys", s.listKeys)...)
+	traced.POST(v1+"/keys", may(manage, "create keys", s.createKey)...)
+	traced.DELETE(v1+"/keys/:id", may(manage, "revoke keys", s.revokeKey)...)
+
+	get(v1+"/merchants", "list merchants", s.listMerchants)
+	get(v1+"/merchants/:id", "read merchants", s.getMerchant)
+	traced.POST(v1+"/merchants", may(author, "create merchants", s.createMerchant)...)
+	traced.PUT(v1+"/merchants/:id", may(author, "change merchants", s.updateMerchant)...)
+	traced.DELETE(v1+"/merchants/:id", may(author, "delete merchants", s.deleteMerchant)...)
+	traced.POST(importRoute, may(author, "import merchants", s.importMerchants)...)
+	traced.POST(v1+"/audience/count", may(author, "count audiences", s.countAudience)...)
+
+	get(v1+"/campaigns", "list campaigns", s.listCampaigns)
+	get(v1+"/campaigns/:id", "read campaigns", s.getCampaign)
+	get(v1+"/campaigns/:id/progress", "read campaign progress", s.campaignProgress)
+	get(v1+"/campaigns/:id/recipients", "read campaign recipients", s.campaignRecipients)
+	traced.POST(v1+"/campaigns", may(author, "create campaigns", s.createCampaign)...)
+	traced.PUT(v1+"/campaigns/:id", may(author, "edit campaigns", s.updateCampaign)...)
+	traced.DELETE(v1+"/campaigns/:id", may(author, "delete campaigns", s.deleteCampaign)...)
+	traced.POST(v1+"/campaigns/:id/preview", may(author, "preview campaigns", s.previewCampaign)...)
+	traced.POST(v1+"/campaigns/:id/test", may(author, "test-send campaigns", s.testCampaign)...)
+	traced.POST(v1+"/campaigns/:id/start", may(send, "start campaigns", s.transition((*campaign.Store).Start))...)
+	traced.POST(v1+"/campaigns/:id/pause", may(send, "pause campaigns", s.pauseCampaign)...)
+	traced.POST(v1+"/campaigns/:id/resume", may(send, "resume campaigns", s.transition((*campaign.Store).Resume))...)
+	traced.POST(v1+"/campaigns/:id/cancel", may(send, "cancel campaigns", s.transition((*campaign.Store).Cancel))...)
 }
 
 // Addr is the bound address.

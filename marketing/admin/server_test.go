@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -223,4 +225,46 @@ func TestOnlyStaffActionsAreTraced(t *testing.T) {
 	if len(got) != 1 || got[0].RootName != "POST /admin/login" {
 		t.Fatalf("after login, traces = %+v, want one POST /admin/login", got)
 	}
+}
+
+// The campaign routes need the logic service beside the store.
+func TestNewRefusesCampaignsWithoutLogic(t *testing.T) {
+	if _, err := New(Config{Keys: []string{key}}, Deps{Campaigns: sqliteStore(t)}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("campaigns without logic: %v", err)
+	}
+}
+
+// Changes to campaigns, merchants and keys are traced, one server span each, named by
+// route; reading them is not.
+func TestCampaignWritesAreTraced(t *testing.T) {
+	h := newHarness(t, sqliteStore(t))
+	h.merchant("m1", "Alice", "Paris")
+	var c campaign.Campaign
+	a := h.ok(201, &c, "POST", "/admin/v1/campaigns", key, spec("t", "m1"))
+	for _, path := range []string{"/admin/v1/campaigns", "/admin/v1/campaigns/" + c.ID, "/admin/v1/merchants", "/admin/v1/audit"} {
+		h.ok(200, nil, "GET", path, key, nil)
+	}
+	h.ok(200, nil, "POST", "/admin/v1/campaigns/"+c.ID+"/start", key, nil)
+	got := h.traces.List(tracing.Query{})
+	var names []string
+	for _, tr := range got {
+		names = append(names, tr.RootName)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"POST /admin/v1/campaigns", "POST /admin/v1/campaigns/:id/start"}) {
+		t.Fatalf("traces %q", names)
+	}
+	tr, ok := h.traces.Get(mustTraceID(t, traceID(t, a)))
+	if !ok || len(tr.Spans) != 1 || tr.Spans[0].Kind != "server" || tr.Spans[0].Attributes["http.route"] != "/admin/v1/campaigns" {
+		t.Fatalf("trace of the create: %+v", tr)
+	}
+}
+
+func mustTraceID(t *testing.T, s string) trace.TraceID {
+	t.Helper()
+	id, err := trace.TraceIDFromHex(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
 // Browser sessions: what POST /admin/login opens.
@@ -16,52 +18,59 @@ const (
 )
 
 // sessions are the open browser sessions: opaque random tokens, kept only as their
-// SHA-256 (so a lookup compares no secret byte by byte) with an expiry, in memory.
-// Expired sessions go when looked up or when the table is full; no goroutine sweeps.
+// SHA-256 (so a lookup compares no secret byte by byte) with an expiry and the actor of
+// the key that logged in (never the key itself), in memory. Expired sessions go when
+// looked up or when the table is full; no goroutine sweeps.
 type sessions struct {
 	ttl time.Duration
 	max int
 	now func() time.Time
 
-	mu      sync.Mutex
-	expires map[[sha256.Size]byte]time.Time
+	mu   sync.Mutex
+	open map[[sha256.Size]byte]session
+}
+
+type session struct {
+	actor   campaign.Actor
+	expires time.Time
 }
 
 func newSessions(ttl time.Duration, limit int) *sessions {
-	return &sessions{ttl: ttl, max: limit, now: time.Now, expires: make(map[[sha256.Size]byte]time.Time)}
+	return &sessions{ttl: ttl, max: limit, now: time.Now, open: make(map[[sha256.Size]byte]session)}
 }
 
-// open starts a session and returns its token: 128 random bits, as text.
-func (ss *sessions) open() string {
+// start opens a session for actor and returns its token: 128 random bits, as text.
+func (ss *sessions) start(actor campaign.Actor) string {
 	token := rand.Text()
 	h := sha256.Sum256([]byte(token))
+	actor.TraceID = ""
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()
-	if len(ss.expires) >= ss.max {
+	if len(ss.open) >= ss.max {
 		ss.sweep(now)
 	}
-	if len(ss.expires) >= ss.max {
+	if len(ss.open) >= ss.max {
 		ss.evictOldest()
 	}
-	ss.expires[h] = now.Add(ss.ttl)
+	ss.open[h] = session{actor: actor, expires: now.Add(ss.ttl)}
 	return token
 }
 
-// valid reports whether token names a live session.
-func (ss *sessions) valid(token string) bool {
+// lookup returns the actor of the live session token names.
+func (ss *sessions) lookup(token string) (campaign.Actor, bool) {
 	if token == "" {
-		return false
+		return campaign.Actor{}, false
 	}
 	h := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	exp, ok := ss.expires[h]
-	if ok && !ss.now().Before(exp) {
-		delete(ss.expires, h)
-		return false
+	s, ok := ss.open[h]
+	if ok && !ss.now().Before(s.expires) {
+		delete(ss.open, h)
+		return campaign.Actor{}, false
 	}
-	return ok
+	return s.actor, ok
 }
 
 // close ends the session token names, if any.
@@ -69,21 +78,33 @@ func (ss *sessions) close(token string) {
 	h := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.expires, h)
+	delete(ss.open, h)
+}
+
+// closeKey ends every session opened with the stored key keyID: revoking a key logs its
+// browsers out.
+func (ss *sessions) closeKey(keyID string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for h, s := range ss.open {
+		if s.actor.KeyID == keyID {
+			delete(ss.open, h)
+		}
+	}
 }
 
 // len is the number of sessions held, expired or not.
 func (ss *sessions) len() int {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	return len(ss.expires)
+	return len(ss.open)
 }
 
 // sweep drops expired sessions. Callers hold ss.mu.
 func (ss *sessions) sweep(now time.Time) {
-	for h, exp := range ss.expires {
-		if !now.Before(exp) {
-			delete(ss.expires, h)
+	for h, s := range ss.open {
+		if !now.Before(s.expires) {
+			delete(ss.open, h)
 		}
 	}
 }
@@ -93,10 +114,10 @@ func (ss *sessions) sweep(now time.Time) {
 func (ss *sessions) evictOldest() {
 	var oldest [sha256.Size]byte
 	var first time.Time
-	for h, exp := range ss.expires {
-		if first.IsZero() || exp.Before(first) {
-			oldest, first = h, exp
+	for h, s := range ss.open {
+		if first.IsZero() || s.expires.Before(first) {
+			oldest, first = h, s.expires
 		}
 	}
-	delete(ss.expires, oldest)
+	delete(ss.open, oldest)
 }

@@ -37,7 +37,7 @@ func (s *Server) routes(h *server.Hertz) {
 	h.GET("/healthz", s.healthz)
 	h.POST("/v1/login", s.login)
 
-	v1 := h.Group("/v1", s.authenticate)
+	v1 := h.Group("/v1", s.authenticate, s.attribute)
 	v1.GET("/credits", s.needs(lineAccount, false), s.limit(ratelimit.ClassRead), s.getCredits)
 	v1.GET("/credit-packages", s.needs(lineAccount, false), s.limit(ratelimit.ClassRead), s.listCreditPackages)
 	v1.POST("/credits/purchases", s.needs(lineAccount, true), s.limit(ratelimit.ClassPurchase), s.buyCreditPackage)

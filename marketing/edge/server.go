@@ -53,7 +53,10 @@ type Deps struct {
 	Account     *account.Client
 	Limiter     ratelimit.Limiter
 	Idempotency idempotency.Store
-	Logger      *slog.Logger
+	// Clicks, when set, counts a successful action that carries ClickHeader as a click on
+	// that campaign (the campaign store); nil counts none.
+	Clicks Clicks
+	Logger *slog.Logger
 	// TracerProvider, when set, gives every request a server span (and the traceresponse
 	// header); Propagator reads the caller's trace context (nil: W3C trace context).
 	TracerProvider trace.TracerProvider
@@ -73,6 +76,7 @@ type Server struct {
 	account     *account.Client
 	limiter     ratelimit.Limiter
 	idem        idempotency.Store
+	clicks      Clicks
 	log         *slog.Logger
 	tp          trace.TracerProvider // nil: no server spans
 	prop        propagation.TextMapPropagator
@@ -105,7 +109,7 @@ func New(cfg Config, deps Deps) *Server {
 	return &Server{
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
-		limiter: deps.Limiter, idem: deps.Idempotency,
+		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics,
 		done: make(chan struct{}),
 	}
