@@ -142,7 +142,7 @@ func TestImportRejects(t *testing.T) {
 		`{"id":"n3","name":"Three"} {"id":"n4"}` + "\n" +
 		`not json` + "\n" +
 		`{"id":"n5","name":"Five","tags":"vip"}` + "\n" +
-		`{"id":"n6","name":"Six","tags":["vip"]}`  // no final newline
+		`{"id":"n6","name":"Six","tags":["vip"]}` // no final newline
 	rep, err = Import(t.Context(), s, lg, staff, strings.NewReader(nd), FormatNDJSON)
 	if err != nil {
 		t.Fatal(err)
