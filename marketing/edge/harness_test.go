@@ -44,6 +44,7 @@ type options struct {
 	cfg         Config
 	tracer      trace.TracerProvider // edge server spans; nil: none
 	metrics     *tracing.HTTPMetrics // edge request metrics; nil: none
+	clicks      Clicks               // campaign click counter; nil: none
 }
 
 // harness is an edge on a real port in front of the SOAP simulators on real ports.
@@ -98,7 +99,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.tokens = tk
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics}
+	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics, Clicks: o.clicks}
 	if !o.noMarketing {
 		cfg := func(line string) partner.Config {
 			c := partnerConfig(h.sim, line)
