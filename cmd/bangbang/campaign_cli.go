@@ -298,14 +298,16 @@ func progressLine(c campaign.Campaign, width int) string {
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, "  %d skipped", s.Skipped)
 	}
-	switch c.State {
-	case campaign.StateRunning:
+	switch {
+	case c.State == campaign.StateRunning && s.Targeted == 0:
+		b.WriteString("  fixing the audience")
+	case c.State == campaign.StateRunning:
 		fmt.Fprintf(&b, "  %.0f/s", s.Rate)
 		if s.Rate > 0 && s.Pending > 0 {
 			eta := time.Duration(float64(s.Pending) / s.Rate * float64(time.Second))
 			fmt.Fprintf(&b, "  ETA %s", eta.Round(time.Second))
 		}
-	case campaign.StatePaused:
+	case c.State == campaign.StatePaused:
 		b.WriteString("  paused")
 		if c.PauseReason != "" {
 			b.WriteString(": " + c.PauseReason)

@@ -365,7 +365,12 @@ func (r *runner) sendBatch(ctx context.Context, rs runState, rows []pendingRow) 
 	span.SetAttributes(attribute.Int("campaign.batch.pushed", len(req.Users)))
 	cut := len(rows) // outcomes from here on are not final (a temporary per-user failure)
 	if len(req.Users) > 0 {
-		if err := w.pacer.Wait(ctx, "campaign:"+r.id, rs.campaign.Rate, len(req.Users)); err != nil {
+		// The wait for the cap is a span of its own: in a waterfall it explains the gap
+		// before logic's span rather than looking like a slow worker.
+		pctx, pspan := w.tracer.Start(ctx, "campaign.pace", trace.WithAttributes(attribute.Int("campaign.rate", rs.campaign.Rate)))
+		err := w.pacer.Wait(pctx, "campaign:"+r.id, rs.campaign.Rate, len(req.Users))
+		pspan.End()
+		if err != nil {
 			return fmt.Errorf("pace: %w", err)
 		}
 		pctx, cancel := context.WithTimeout(ctx, w.cfg.PushTimeout)
