@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -199,6 +200,30 @@ func (s *Store) jsonEach() string {
 		return "jsonb_array_elements_text(?::jsonb) AS j(value)"
 	}
 	return "json_each(?) AS j"
+}
+
+// jsonRows is a table function over a JSON array given as one parameter, one row per
+// element, read with elem.
+func (s *Store) jsonRows() string {
+	if s.pg {
+		return "jsonb_array_elements(CAST(? AS jsonb)) AS v(value)"
+	}
+	return "json_each(?) AS v"
+}
+
+// elem reads a jsonRows row: element i of the row's array, or the row itself when i < 0,
+// as SQL type typ (bigint, smallint or text).
+func (s *Store) elem(i int, typ string) string {
+	switch {
+	case s.pg && i < 0:
+		return "CAST(v.value #>> '{}' AS " + typ + ")"
+	case s.pg:
+		return fmt.Sprintf("CAST(v.value ->> %d AS %s)", i, typ)
+	case i < 0:
+		return "v.value"
+	default:
+		return fmt.Sprintf("json_extract(v.value, '$[%d]')", i)
+	}
 }
 
 // CountAudience counts the live merchants aud reaches now.

@@ -10,9 +10,23 @@ import (
 // receiptsBatch is how many recipients one Receipts call asks about (logic takes 1000).
 const receiptsBatch = 1000
 
+// receiptCursor is how far a campaign's receipts were collected, in recipient positions.
+// fresh: every sent recipient up to it was asked about at least once. rotate: where the
+// budgeted re-check of older recipients stands; it wraps to the start.
+type receiptCursor struct{ fresh, rotate int64 }
+
+// receiptsLoop collects deliveries and reads. Each round, for each campaign in its
+// window, it asks about every recipient sent since the last round (most deliveries, the
+// online merchants' acks, are there within a round) and then re-checks up to
+// ReceiptsBudget older unread recipients, walking them in a circle: offline merchants who
+// sync later, reads. So a round costs what was sent since the last one plus a constant,
+// never the whole audience; the price is that a late delivery or read in a large
+// campaign shows after up to (unread ÷ budget) rounds. The cursors live in memory: a
+// process that starts asks about every unread recipient once.
 func (w *Worker) receiptsLoop(ctx context.Context) {
 	t := time.NewTicker(w.cfg.ReceiptsEvery)
 	defer t.Stop()
+	cursors := map[string]*receiptCursor{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -26,52 +40,89 @@ func (w *Worker) receiptsLoop(ctx context.Context) {
 			}
 			continue
 		}
+		live := make(map[string]bool, len(ids))
 		for _, id := range ids {
-			if err := w.collectReceipts(ctx, id); err != nil && ctx.Err() == nil {
+			live[id] = true
+			cur := cursors[id]
+			if cur == nil {
+				cur = &receiptCursor{}
+				cursors[id] = cur
+			}
+			if err := w.collectReceipts(ctx, id, cur); err != nil && ctx.Err() == nil {
 				w.log.WarnContext(ctx, "campaign receipts not collected", "campaign", id, "err", err)
+			}
+		}
+		for id := range cursors {
+			if !live[id] {
+				delete(cursors, id)
 			}
 		}
 	}
 }
 
-// collectReceipts asks logic which of campaign id's sent messages a device acknowledged
-// (delivered: an acked inbox seq at or past the message's) or the merchant read (a read
-// mark at or past its seq in the system conversation), and records the new ones.
-func (w *Worker) collectReceipts(ctx context.Context, id string) error {
-	var after int64
+// collectReceipts runs one round for campaign id: the fresh recipients, then the budget
+// of older ones.
+func (w *Worker) collectReceipts(ctx context.Context, id string, cur *receiptCursor) error {
 	for ctx.Err() == nil {
-		rows, err := w.st.unreadAfter(ctx, id, after, receiptsBatch)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		req := &logicgen.ReceiptsRequest{Items: make([]*logicgen.ReceiptQuery, len(rows))}
-		for i, u := range rows {
-			req.Items[i] = &logicgen.ReceiptQuery{UserId: u.merchant, ConvId: "s:" + u.merchant}
-		}
-		resp, err := w.logic.Receipts(ctx, req)
+		last, n, err := w.receiptsAfter(ctx, id, cur.fresh, 0)
 		if err != nil {
 			return err
 		}
-		var delivered, read []int64
-		for i, rc := range resp.Results {
-			if i >= len(rows) {
-				break
-			}
-			u := rows[i]
-			switch {
-			case rc.ReadSeq >= u.convSeq && u.convSeq > 0:
-				read = append(read, u.pos)
-			case !u.delivered && rc.DeliveredSeq >= u.seq && u.seq > 0:
-				delivered = append(delivered, u.pos)
-			}
+		if n > 0 {
+			cur.fresh = last
 		}
-		if err := w.st.markReceipts(ctx, id, delivered, read); err != nil {
-			return err
-		}
-		after = rows[len(rows)-1].pos
-		if len(rows) < receiptsBatch {
-			return nil
+		if n < receiptsBatch {
+			break
 		}
 	}
+	for budget := w.cfg.ReceiptsBudget; budget > 0 && ctx.Err() == nil; {
+		last, n, err := w.receiptsAfter(ctx, id, cur.rotate, cur.fresh)
+		if err != nil {
+			return err
+		}
+		budget -= max(n, 1)
+		if n < receiptsBatch {
+			cur.rotate = 0 // the circle closed: start over next round
+			return nil
+		}
+		cur.rotate = last
+	}
 	return ctx.Err()
+}
+
+// receiptsAfter asks logic which of up to receiptsBatch unread recipients of campaign id
+// after position after (and up to upTo, unless 0) a device acknowledged (delivered: an
+// acked inbox seq at or past the message's) or the merchant read (a read mark at or past
+// its seq in the system conversation), and records the new ones. It returns the last
+// position asked about and how many were.
+func (w *Worker) receiptsAfter(ctx context.Context, id string, after, upTo int64) (last int64, n int, err error) {
+	rows, err := w.st.unreadAfter(ctx, id, after, upTo, receiptsBatch)
+	if err != nil || len(rows) == 0 {
+		return after, 0, err
+	}
+	req := &logicgen.ReceiptsRequest{Items: make([]*logicgen.ReceiptQuery, len(rows))}
+	for i, u := range rows {
+		req.Items[i] = &logicgen.ReceiptQuery{UserId: u.merchant, ConvId: "s:" + u.merchant}
+	}
+	resp, err := w.logic.Receipts(ctx, req)
+	if err != nil {
+		return after, 0, err
+	}
+	var delivered, read []int64
+	for i, rc := range resp.Results {
+		if i >= len(rows) {
+			break
+		}
+		u := rows[i]
+		switch {
+		case rc.ReadSeq >= u.convSeq && u.convSeq > 0:
+			read = append(read, u.pos)
+		case !u.delivered && rc.DeliveredSeq >= u.seq && u.seq > 0:
+			delivered = append(delivered, u.pos)
+		}
+	}
+	if err := w.st.markReceipts(ctx, id, delivered, read); err != nil {
+		return after, 0, err
+	}
+	return rows[len(rows)-1].pos, len(rows), nil
 }

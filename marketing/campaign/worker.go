@@ -42,6 +42,7 @@ type WorkerConfig struct {
 	PushTimeout    time.Duration // one PushToUsers call; 0 means 30s
 	ReceiptsEvery  time.Duration // how often deliveries and reads are collected; 0 means 2s
 	ReceiptsWindow time.Duration // how long after finishing they still are; 0 means 7 days
+	ReceiptsBudget int           // older recipients re-checked per campaign per round; 0 means 5000
 	ProgressEvery  time.Duration // how often a running campaign's counters are sampled; 0 means 2s
 	TracerProvider trace.TracerProvider
 	Metrics        *Metrics
@@ -66,6 +67,9 @@ func (c *WorkerConfig) defaults() {
 	set(&c.PushTimeout, 30*time.Second)
 	set(&c.ReceiptsEvery, 2*time.Second)
 	set(&c.ReceiptsWindow, 7*24*time.Hour)
+	if c.ReceiptsBudget <= 0 {
+		c.ReceiptsBudget = 5000
+	}
 	set(&c.ProgressEvery, 2*time.Second)
 	if c.MaxCampaigns <= 0 {
 		c.MaxCampaigns = 4

@@ -3,7 +3,8 @@ package campaign
 import (
 	"context"
 	"database/sql"
-	"strings"
+	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -166,42 +167,39 @@ type outcome struct {
 func (s *Store) recordBatch(ctx context.Context, id, owner string, outs []outcome, cursor int64, rateMilli int64) error {
 	now := ms(s.now())
 	var sent, failed, skipped int64
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(outs); start += 500 {
-			part := outs[start:min(start+500, len(outs))]
-			var b strings.Builder
-			args := make([]any, 0, len(part)*6+2)
-			b.WriteString(`UPDATE campaign_recipients SET status = v.status, msg_id = v.msg_id, inbox_seq = v.seq,
-conv_seq = v.conv_seq, error = v.err, sent_at = CASE WHEN v.status = 1 THEN CAST(? AS bigint) ELSE NULL END
-FROM (SELECT column1 AS pos, column2 AS status, column3 AS msg_id, column4 AS seq, column5 AS conv_seq, column6 AS err FROM (VALUES `)
-			args = append(args, now)
-			for i, o := range part {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(CAST(? AS bigint), CAST(? AS smallint), CAST(? AS text), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS text))")
-				args = append(args, o.pos, int(o.status), o.msgID, o.seq, o.convSeq, o.err)
-				switch o.status {
-				case RecipientSent:
-					sent++
-				case RecipientFailed:
-					failed++
-				case RecipientSkipped:
-					skipped++
-				}
-			}
-			b.WriteString(`) AS vals) AS v WHERE campaign_recipients.campaign_id = ? AND campaign_recipients.pos = v.pos AND campaign_recipients.status = 0`)
-			args = append(args, id)
-			res, err := tx.ExecContext(ctx, s.q(b.String()), args...)
-			if err != nil {
-				return s.wrap("record batch", err)
-			}
-			if n, _ := res.RowsAffected(); n != int64(len(part)) {
-				// Someone else wrote these rows: only a worker without the lease could.
-				return ErrLeaseLost
-			}
+	// The outcomes travel as one JSON parameter: a statement of constant text, parsed once
+	// by PostgreSQL's statement cache and cheaply by SQLite, where a VALUES list of
+	// thousands of parameters cost more to parse than to run.
+	rows := make([][]any, len(outs))
+	for i, o := range outs {
+		rows[i] = []any{o.pos, int(o.status), o.msgID, o.seq, o.convSeq, o.err}
+		switch o.status {
+		case RecipientSent:
+			sent++
+		case RecipientFailed:
+			failed++
+		case RecipientSkipped:
+			skipped++
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE campaigns SET cursor_pos = ?, n_sent = n_sent + ?, n_failed = n_failed + ?,
+	}
+	vals, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE campaign_recipients SET status = `+s.elem(1, "smallint")+`,
+msg_id = `+s.elem(2, "text")+`, inbox_seq = `+s.elem(3, "bigint")+`, conv_seq = `+s.elem(4, "bigint")+`,
+error = `+s.elem(5, "text")+`, sent_at = CASE WHEN `+s.elem(1, "smallint")+` = 1 THEN CAST(? AS bigint) ELSE NULL END
+FROM `+s.jsonRows()+` WHERE campaign_recipients.campaign_id = ? AND campaign_recipients.pos = `+s.elem(0, "bigint")+`
+AND campaign_recipients.status = 0`), now, string(vals), id)
+		if err != nil {
+			return s.wrap("record batch", err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(outs)) {
+			// Someone else wrote these rows: only a worker without the lease could.
+			return ErrLeaseLost
+		}
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE campaigns SET cursor_pos = ?, n_sent = n_sent + ?, n_failed = n_failed + ?,
 n_skipped = n_skipped + ?, rate_milli = ?, updated_at = ? WHERE id = ? AND lease_owner = ?`),
 			cursor, sent, failed, skipped, rateMilli, now, id, owner)
 		if err != nil {
@@ -290,9 +288,13 @@ type unread struct {
 	delivered bool
 }
 
-func (s *Store) unreadAfter(ctx context.Context, id string, after int64, n int) ([]unread, error) {
+func (s *Store) unreadAfter(ctx context.Context, id string, after, upTo int64, n int) ([]unread, error) {
+	if upTo <= 0 {
+		upTo = math.MaxInt64
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT pos, merchant_id, inbox_seq, conv_seq, delivered_at IS NOT NULL
-FROM campaign_recipients WHERE campaign_id = ? AND status = 1 AND read_at IS NULL AND pos > ? ORDER BY pos LIMIT ?`), id, after, n)
+FROM campaign_recipients WHERE campaign_id = ? AND status = 1 AND read_at IS NULL AND pos > ? AND pos <= ?
+ORDER BY pos LIMIT ?`), id, after, upTo, n)
 	if err != nil {
 		return nil, s.wrap("unread", err)
 	}
@@ -323,21 +325,20 @@ func (s *Store) markReceipts(ctx context.Context, id string, delivered, read []i
 			col  string
 			into *int64
 		}{{append(delivered, read...), "delivered_at", &nd}, {read, "read_at", &nr}} {
-			for start := 0; start < len(set.pos); start += 500 {
-				part := set.pos[start:min(start+500, len(set.pos))]
-				args := make([]any, 0, len(part)+2)
-				args = append(args, now, id)
-				for _, p := range part {
-					args = append(args, p)
-				}
-				res, err := tx.ExecContext(ctx, s.q(`UPDATE campaign_recipients SET `+set.col+` = ? WHERE campaign_id = ? AND pos IN (`+
-					strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`) AND `+set.col+` IS NULL`), args...)
-				if err != nil {
-					return s.wrap("receipts", err)
-				}
-				n, _ := res.RowsAffected()
-				*set.into += n
+			if len(set.pos) == 0 {
+				continue
 			}
+			list, err := json.Marshal(set.pos)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE campaign_recipients SET `+set.col+` = ? WHERE campaign_id = ?
+AND pos IN (SELECT `+s.elem(-1, "bigint")+` FROM `+s.jsonRows()+`) AND `+set.col+` IS NULL`), now, id, string(list))
+			if err != nil {
+				return s.wrap("receipts", err)
+			}
+			n, _ := res.RowsAffected()
+			*set.into += n
 		}
 		_, err := tx.ExecContext(ctx, s.q(`UPDATE campaigns SET n_delivered = n_delivered + ?, n_read = n_read + ? WHERE id = ?`), nd, nr, id)
 		return s.wrap("receipts", err)

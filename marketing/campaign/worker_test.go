@@ -277,6 +277,15 @@ func TestWorkerCrashBetweenPushAndRecord(t *testing.T) {
 			if done.Stats.Sent != 300 {
 				t.Fatalf("stats %+v", done.Stats)
 			}
+			t.Cleanup(func() {
+				if t.Failed() { // what the campaign recorded, to tell a lost push from a lost record
+					sent := RecipientSent
+					rs, _ := s.Recipients(context.Background(), c.ID, &sent, 100, 100)
+					t.Logf("first: %d calls, %d sent, %d duplicates; second: %d calls, %d sent, %d duplicates; recipients 101-200: %+v",
+						first.calls.Load(), first.sent.Load(), first.duplicates.Load(),
+						second.calls.Load(), second.sent.Load(), second.duplicates.Load(), rs)
+				}
+			})
 			inboxes(t, lg, c.ID, ids)
 			if second.duplicates.Load() == 0 {
 				t.Fatal("the second worker was never answered with a duplicate: the crash window was not exercised")
