@@ -161,18 +161,62 @@ type outcome struct {
 	err     string
 }
 
+// writeOutcomes sets the outcomes of still-pending recipients and returns how many rows
+// it changed. On PostgreSQL one statement joins them, sent as one JSON parameter. SQLite's
+// planner would put the recipients table outside that join (a scan of the campaign per
+// batch), so there each row is an update by primary key through one prepared statement.
+func (s *Store) writeOutcomes(ctx context.Context, tx *sql.Tx, id string, now int64, outs []outcome) (int64, error) {
+	if len(outs) == 0 {
+		return 0, nil
+	}
+	if s.pg {
+		rows := make([][]any, len(outs))
+		for i, o := range outs {
+			rows[i] = []any{o.pos, int(o.status), o.msgID, o.seq, o.convSeq, o.err}
+		}
+		vals, err := json.Marshal(rows)
+		if err != nil {
+			return 0, err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE campaign_recipients SET status = `+s.elem(1, "smallint")+`,
+msg_id = `+s.elem(2, "text")+`, inbox_seq = `+s.elem(3, "bigint")+`, conv_seq = `+s.elem(4, "bigint")+`,
+error = `+s.elem(5, "text")+`, sent_at = CASE WHEN `+s.elem(1, "smallint")+` = 1 THEN CAST(? AS bigint) ELSE NULL END
+FROM `+s.jsonRows()+` WHERE campaign_recipients.campaign_id = ? AND campaign_recipients.pos = `+s.elem(0, "bigint")+`
+AND campaign_recipients.status = 0`), now, string(vals), id)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE campaign_recipients SET status = ?, msg_id = ?, inbox_seq = ?, conv_seq = ?,
+error = ?, sent_at = ? WHERE campaign_id = ? AND pos = ? AND status = 0`)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var total int64
+	for _, o := range outs {
+		var sentAt sql.NullInt64
+		if o.status == RecipientSent {
+			sentAt = sql.NullInt64{Int64: now, Valid: true}
+		}
+		res, err := st.ExecContext(ctx, int(o.status), o.msgID, o.seq, o.convSeq, o.err, sentAt, id, o.pos)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
+
 // recordBatch writes a batch's outcomes (only over recipients still pending: a batch
 // written before a crash and sent again changes nothing), moves the cursor and adds to
 // the counters, all in one transaction conditioned on owner's lease.
 func (s *Store) recordBatch(ctx context.Context, id, owner string, outs []outcome, cursor int64, rateMilli int64) error {
 	now := ms(s.now())
 	var sent, failed, skipped int64
-	// The outcomes travel as one JSON parameter: a statement of constant text, parsed once
-	// by PostgreSQL's statement cache and cheaply by SQLite, where a VALUES list of
-	// thousands of parameters cost more to parse than to run.
-	rows := make([][]any, len(outs))
-	for i, o := range outs {
-		rows[i] = []any{o.pos, int(o.status), o.msgID, o.seq, o.convSeq, o.err}
+	for _, o := range outs {
 		switch o.status {
 		case RecipientSent:
 			sent++
@@ -182,24 +226,16 @@ func (s *Store) recordBatch(ctx context.Context, id, owner string, outs []outcom
 			skipped++
 		}
 	}
-	vals, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE campaign_recipients SET status = `+s.elem(1, "smallint")+`,
-msg_id = `+s.elem(2, "text")+`, inbox_seq = `+s.elem(3, "bigint")+`, conv_seq = `+s.elem(4, "bigint")+`,
-error = `+s.elem(5, "text")+`, sent_at = CASE WHEN `+s.elem(1, "smallint")+` = 1 THEN CAST(? AS bigint) ELSE NULL END
-FROM `+s.jsonRows()+` WHERE campaign_recipients.campaign_id = ? AND campaign_recipients.pos = `+s.elem(0, "bigint")+`
-AND campaign_recipients.status = 0`), now, string(vals), id)
+		n, err := s.writeOutcomes(ctx, tx, id, now, outs)
 		if err != nil {
 			return s.wrap("record batch", err)
 		}
-		if n, _ := res.RowsAffected(); n != int64(len(outs)) {
+		if n != int64(len(outs)) {
 			// Someone else wrote these rows: only a worker without the lease could.
 			return ErrLeaseLost
 		}
-		res, err = tx.ExecContext(ctx, s.q(`UPDATE campaigns SET cursor_pos = ?, n_sent = n_sent + ?, n_failed = n_failed + ?,
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE campaigns SET cursor_pos = ?, n_sent = n_sent + ?, n_failed = n_failed + ?,
 n_skipped = n_skipped + ?, rate_milli = ?, updated_at = ? WHERE id = ? AND lease_owner = ?`),
 			cursor, sent, failed, skipped, rateMilli, now, id, owner)
 		if err != nil {
