@@ -117,6 +117,15 @@ SELECT ?, ROW_NUMBER() OVER (ORDER BY a.id), a.id FROM (`+query+`) a`), append([
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE campaigns SET fixed = 1, n_targeted = ? WHERE id = ?`), n, id)
 		return s.wrap("fix audience", err)
 	})
+	if err == nil && s.pg && n > 0 {
+		// A bulk load leaves the planner's statistics behind: believing the campaign has a
+		// handful of recipients, it would join each batch's outcomes against all of them
+		// (seconds per batch at 100k) instead of looking each up by primary key. Autovacuum
+		// analyzes in its own time, perhaps not before the campaign is over.
+		if _, aerr := s.db.ExecContext(ctx, `ANALYZE campaign_recipients`); aerr != nil {
+			s.log.WarnContext(ctx, "campaign recipients not analyzed; batches may be slow", "campaign", id, "err", aerr)
+		}
+	}
 	return n, err
 }
 

@@ -523,3 +523,27 @@ func TestWorkerCollectsReceipts(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A scheduled campaign waits for its send time, then runs like any other.
+func TestWorkerStartsScheduledAtSendTime(t *testing.T) {
+	s, lg := openSQLiteT(t), newLogic(t)
+	ids := seed(t, s, lg, 20)
+	sp := simpleSpec(ids...)
+	at := time.Now().Add(400 * time.Millisecond).Truncate(time.Millisecond)
+	sp.SendAt = &at
+	c, err := s.CreateCampaign(t.Context(), staff, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Start(t.Context(), staff, c.ID); err != nil || c.State != StateScheduled {
+		t.Fatalf("start: %s %v", c.State, err)
+	}
+	w := testWorker(s, lg, "w1")
+	w.Start()
+	defer stop(t, w)
+	done := waitState(t, s, c.ID, StateFinished)
+	if done.StartedAt == nil || done.StartedAt.Before(at) || done.Stats.Sent != 20 {
+		t.Fatalf("started %v for a send time of %v; stats %+v", done.StartedAt, at, done.Stats)
+	}
+	inboxes(t, lg, c.ID, ids)
+}
