@@ -3,22 +3,18 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/internal/pgtest"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
@@ -92,55 +88,12 @@ func sqliteStore(t *testing.T) *campaign.Store {
 	return st
 }
 
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
 // postgresStore opens a campaign store in a schema of its own (dropped when the test
 // ends), so tests of packages running in parallel never see each other's tables. An
 // unreachable server fails the test unless BANGBANG_TEST_SKIP_PG=1.
 func postgresStore(t *testing.T) *campaign.Store {
 	t.Helper()
-	base := os.Getenv("BANGBANG_TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultTestDatabaseURL
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("BANGBANG_TEST_SKIP_PG") == "1" {
-			t.Skipf("PostgreSQL unreachable, skipped (BANGBANG_TEST_SKIP_PG=1): %v", err)
-		}
-		t.Fatalf("PostgreSQL unreachable at %s (set BANGBANG_TEST_SKIP_PG=1 to skip): %v", base, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "test_admin_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		// t.Context is done by now.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("BANGBANG_TEST_DATABASE_URL must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := campaign.OpenPostgres(t.Context(), u.String(), campaign.Options{})
+	st, err := campaign.OpenPostgres(t.Context(), pgtest.SchemaURL(t, "test_admin"), campaign.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -208,6 +208,23 @@ func (l *lineReader) next() ([]byte, error) {
 	return b, nil
 }
 
+// row returns the next non-blank line and its number; a line over MaxImportLine comes
+// back as a rejected row instead.
+func (l *lineReader) row() (b []byte, line int64, rowErr *RowError, err error) {
+	for {
+		b, err := l.next()
+		if errors.Is(err, errLongLine) {
+			return nil, l.line, &RowError{Line: l.line, Field: "row", Message: err.Error()}, nil
+		}
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			return b, l.line, nil, nil
+		}
+	}
+}
+
 // csvParser reads CSV one line per record: a merchant's fields never hold a line break
 // (ValidateMerchant refuses control characters), so a stray quote spoils one row, not
 // the rest of the file.
@@ -280,39 +297,30 @@ func parseCSVLine(b []byte) ([]string, error) {
 }
 
 func (p *csvParser) next() (Merchant, *RowError, error) {
-	for {
-		b, err := p.lines.next()
-		if errors.Is(err, errLongLine) {
-			return Merchant{}, &RowError{Line: p.lines.line, Field: "row", Message: err.Error()}, nil
-		}
-		if err != nil {
-			return Merchant{}, nil, err
-		}
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		line := p.lines.line
-		rec, err := parseCSVLine(b)
-		if err != nil {
-			return Merchant{}, &RowError{Line: line, Field: "row", Message: "not CSV: " + err.Error()}, nil
-		}
-		if len(rec) != p.n {
-			return Merchant{}, &RowError{Line: line, Field: "row", Message: fmt.Sprintf("%d fields, the header names %d", len(rec), p.n)}, nil
-		}
-		get := func(c string) string {
-			if i, ok := p.cols[c]; ok {
-				return rec[i]
-			}
-			return ""
-		}
-		m := Merchant{ID: get("id"), Name: get("name"), City: get("city"), Category: get("category")}
-		for _, t := range strings.Split(get("tags"), ";") {
-			if strings.TrimSpace(t) != "" {
-				m.Tags = append(m.Tags, t)
-			}
-		}
-		return validRow(line, m)
+	b, line, rowErr, err := p.lines.row()
+	if rowErr != nil || err != nil {
+		return Merchant{}, rowErr, err
 	}
+	rec, err := parseCSVLine(b)
+	if err != nil {
+		return Merchant{}, &RowError{Line: line, Field: "row", Message: "not CSV: " + err.Error()}, nil
+	}
+	if len(rec) != p.n {
+		return Merchant{}, &RowError{Line: line, Field: "row", Message: fmt.Sprintf("%d fields, the header names %d", len(rec), p.n)}, nil
+	}
+	get := func(c string) string {
+		if i, ok := p.cols[c]; ok {
+			return rec[i]
+		}
+		return ""
+	}
+	m := Merchant{ID: get("id"), Name: get("name"), City: get("city"), Category: get("category")}
+	for _, t := range strings.Split(get("tags"), ";") {
+		if strings.TrimSpace(t) != "" {
+			m.Tags = append(m.Tags, t)
+		}
+	}
+	return validRow(line, m)
 }
 
 func validRow(line int64, m Merchant) (Merchant, *RowError, error) {
@@ -343,27 +351,18 @@ type importRow struct {
 }
 
 func (p *ndjsonParser) next() (Merchant, *RowError, error) {
-	for {
-		b, err := p.lines.next()
-		if errors.Is(err, errLongLine) {
-			return Merchant{}, &RowError{Line: p.lines.line, Field: "row", Message: err.Error()}, nil
-		}
-		if err != nil {
-			return Merchant{}, nil, err
-		}
-		if len(bytes.TrimSpace(b)) == 0 {
-			continue
-		}
-		line := p.lines.line
-		var row importRow
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&row); err != nil {
-			return Merchant{}, &RowError{Line: line, Field: "row", Message: "not a merchant object: " + err.Error()}, nil
-		}
-		if dec.More() {
-			return Merchant{}, &RowError{Line: line, Field: "row", Message: "more than one JSON value on the line"}, nil
-		}
-		return validRow(line, Merchant{ID: row.ID, Name: row.Name, City: row.City, Category: row.Category, Tags: row.Tags})
+	b, line, rowErr, err := p.lines.row()
+	if rowErr != nil || err != nil {
+		return Merchant{}, rowErr, err
 	}
+	var row importRow
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&row); err != nil {
+		return Merchant{}, &RowError{Line: line, Field: "row", Message: "not a merchant object: " + err.Error()}, nil
+	}
+	if dec.More() {
+		return Merchant{}, &RowError{Line: line, Field: "row", Message: "more than one JSON value on the line"}, nil
+	}
+	return validRow(line, Merchant{ID: row.ID, Name: row.Name, City: row.City, Category: row.Category, Tags: row.Tags})
 }
