@@ -28,7 +28,7 @@ func TestSeparateProcessesOneChatTrace(t *testing.T) {
 	dataDir := t.TempDir()
 	otlp := otlpEnv(adminAddr)
 
-	start(t, "admin", []string{"BANGBANG_ADMIN_KEY=" + testAdminKey}, []string{adminAddr}, "admin", "--admin-addr", adminAddr)
+	start(t, "admin", []string{"BANGBANG_ADMIN_KEY=" + testAdminKey}, []string{adminAddr}, "admin", "--admin-addr", adminAddr, "--data-dir", t.TempDir())
 	start(t, "logic", append([]string{"DATABASE_URL=" + pgSchema(t), "REDIS_ADDR=127.0.0.1:6379"}, otlp...), []string{logicAddr, logicMetrics},
 		"logic", "--demo", "--data-dir", dataDir, "--logic-addr", logicAddr, "--metrics-addr", logicMetrics)
 	start(t, "gateway", otlp, []string{tcp, pushAddr, gatewayMetrics}, "gateway", "--data-dir", dataDir, "--logic-addr", logicAddr,
