@@ -42,12 +42,27 @@ func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_
 		ct = "text/plain"
 	}
 	results := make([]*logicgen.PushStatus, len(req.Users))
+	valid := make([]string, 0, len(req.Users))
+	for _, user := range req.Users {
+		if validID(user) {
+			valid = append(valid, user)
+		}
+	}
+	// One read tells which users have no account, instead of a lookup per user.
+	missing, lookupErr := s.missingUsers(ctx, valid)
 	sem := make(chan struct{}, pushConcurrency)
 	var wg sync.WaitGroup
 	for i, user := range req.Users {
 		results[i] = &logicgen.PushStatus{UserId: user}
-		if !validID(user) {
+		switch {
+		case !validID(user):
 			results[i].ErrorCode = int32(common.ErrorCode_BAD_REQUEST)
+			continue
+		case lookupErr != nil:
+			results[i].ErrorCode = int32(Code(lookupErr))
+			continue
+		case missing[user]:
+			results[i].ErrorCode = int32(common.ErrorCode_NOT_FOUND)
 			continue
 		}
 		sem <- struct{}{}
@@ -92,11 +107,36 @@ func bodyFor(req *logicgen.PushRequest, i int) []byte {
 	return req.Body
 }
 
-func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct string, body []byte, req *logicgen.PushRequest) {
-	if err := s.userExists(ctx, r.UserId); err != nil {
-		r.ErrorCode = int32(Code(err))
-		return
+// missingUsers returns which of ids (valid ids) have no account, asking the store about
+// those the known-users cache does not hold, in one read.
+func (s *Service) missingUsers(ctx context.Context, ids []string) (map[string]bool, error) {
+	var ask []string
+	for _, id := range ids {
+		if !s.users.has(id) {
+			ask = append(ask, id)
+		}
 	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	gone, err := s.store.MissingUsers(ctx, ask)
+	if err != nil {
+		return nil, s.internal(ctx, "look up users", err, "users", len(ask))
+	}
+	missing := make(map[string]bool, len(gone))
+	for _, id := range gone {
+		missing[id] = true
+	}
+	for _, id := range ask {
+		if !missing[id] {
+			s.users.add(id)
+		}
+	}
+	return missing, nil
+}
+
+// pushOne stores and pushes one user's message; the user is known to exist.
+func (s *Service) pushOne(ctx context.Context, r *logicgen.PushStatus, from, ct string, body []byte, req *logicgen.PushRequest) {
 	var dedup string
 	if req.DedupKey != "" {
 		dedup = req.DedupKey + "/" + r.UserId

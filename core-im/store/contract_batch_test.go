@@ -120,6 +120,58 @@ func testReceipts(t *testing.T, b backend) {
 	}
 }
 
+// MissingUsers names, in the order asked and once each, the ids with no user; a full
+// batch is one call; bad input is refused naming the field.
+func testMissingUsers(t *testing.T, b backend) {
+	s := b.open(t, Options{})
+	ctx := t.Context()
+	if got, err := s.MissingUsers(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("no ids: %v %v", got, err)
+	}
+	var us []User
+	for i := range MaxBatch {
+		if i%3 != 0 {
+			us = append(us, User{ID: fmt.Sprintf("u%04d", i), Kind: UserMerchant})
+		}
+	}
+	if _, err := s.PutUsersIfAbsent(ctx, us); err != nil {
+		t.Fatal(err)
+	}
+	all := make([]string, MaxBatch)
+	var want []string
+	for i := range all {
+		all[MaxBatch-1-i] = fmt.Sprintf("u%04d", i) // asked newest first
+	}
+	for _, id := range all {
+		var n int
+		fmt.Sscanf(id, "u%d", &n)
+		if n%3 == 0 {
+			want = append(want, id)
+		}
+	}
+	got, err := s.MissingUsers(ctx, all)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("a full batch: %d missing (%v), want %d", len(got), err, len(want))
+	}
+	if got, err := s.MissingUsers(ctx, []string{"u0001", "nobody", "u0002", "nobody"}); err != nil || !slices.Equal(got, []string{"nobody"}) {
+		t.Fatalf("repeated ids: %v %v", got, err)
+	}
+	for _, tc := range []struct {
+		field string
+		ids   []string
+	}{
+		{"ids[1]", []string{"u0001", ""}},
+		{"ids[0]", []string{strings.Repeat("u", MaxIDBytes+1)}},
+		{"ids", make([]string, MaxBatch+1)},
+	} {
+		_, err := s.MissingUsers(ctx, tc.ids)
+		var ie *InvalidError
+		if !errors.As(err, &ie) || ie.Field != tc.field {
+			t.Errorf("missing users with a bad %s: %v, want ErrInvalid on that field", tc.field, err)
+		}
+	}
+}
+
 func testPutUsersIfAbsent(t *testing.T, b backend) {
 	s := b.open(t, Options{})
 	ctx := t.Context()

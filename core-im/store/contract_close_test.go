@@ -107,6 +107,8 @@ func testClose(t *testing.T, b backend) {
 	checkClosed(t, "put users if absent", err)
 	_, err = s.GetUser(ctx, "u")
 	checkClosed(t, "get user", err)
+	_, err = s.MissingUsers(ctx, []string{"u"})
+	checkClosed(t, "missing users", err)
 	if err := s.Close(); err != nil {
 		t.Errorf("second close: %v", err)
 	}

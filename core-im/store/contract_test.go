@@ -32,6 +32,7 @@ func runContract(t *testing.T, b backend) {
 		{"Users", testUsers},
 		{"Receipts", testReceipts},
 		{"PutUsersIfAbsent", testPutUsersIfAbsent},
+		{"MissingUsers", testMissingUsers},
 		{"PutUsersIfAbsentConcurrent", testPutUsersIfAbsentConcurrent},
 		{"InvalidInputStoresNothing", testInvalidInput},
 		{"ContextCancelled", testContextCancelled},

@@ -222,6 +222,14 @@ func (s *instrumented) PutUsersIfAbsent(ctx context.Context, us []User) (created
 	return created, err
 }
 
+func (s *instrumented) MissingUsers(ctx context.Context, ids []string) (missing []string, err error) {
+	s.call(ctx, "MissingUsers", batchAttr(len(ids)), func(ctx context.Context) error {
+		missing, err = s.Store.MissingUsers(ctx, ids)
+		return err
+	})
+	return missing, err
+}
+
 func (s *instrumented) GetUser(ctx context.Context, id string) (u User, err error) {
 	s.call(ctx, "GetUser", userAttr(id), func(ctx context.Context) error {
 		u, err = s.Store.GetUser(ctx, id)

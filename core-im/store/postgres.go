@@ -280,6 +280,41 @@ func (s *pgStore) PutUsersIfAbsent(ctx context.Context, us []User) (int, error) 
 	return int(tag.RowsAffected()), nil
 }
 
+func (s *pgStore) MissingUsers(ctx context.Context, ids []string) ([]string, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkIDs(ids); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("missing users: %w", err)
+	}
+	found, err := foundIDs(rows.Next, rows.Scan, rows.Err)
+	rows.Close()
+	if err != nil {
+		return nil, err
+	}
+	return missingOf(ids, found), nil
+}
+
+// foundIDs reads the rows of an id query into a set.
+func foundIDs(next func() bool, scan func(...any) error, rowsErr func() error) (map[string]bool, error) {
+	found := map[string]bool{}
+	for next() {
+		var id string
+		if err := scan(&id); err != nil {
+			return nil, fmt.Errorf("missing users: %w", err)
+		}
+		found[id] = true
+	}
+	if err := rowsErr(); err != nil {
+		return nil, fmt.Errorf("missing users: %w", err)
+	}
+	return found, nil
+}
+
 func (s *pgStore) GetUser(ctx context.Context, id string) (User, error) {
 	if s.closed.Load() {
 		return User{}, ErrClosed

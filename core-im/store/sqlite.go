@@ -313,6 +313,31 @@ ON CONFLICT (id) DO NOTHING`, args...)
 	return int(n), nil
 }
 
+// MissingUsers takes the ids as one JSON parameter: a list of 1,000 parameters costs
+// SQLite more to parse than to run.
+func (s *sqliteStore) MissingUsers(ctx context.Context, ids []string) ([]string, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkIDs(ids); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("missing users: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM users WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("missing users: %w", err)
+	}
+	defer rows.Close()
+	found, err := foundIDs(rows.Next, rows.Scan, rows.Err)
+	if err != nil {
+		return nil, err
+	}
+	return missingOf(ids, found), nil
+}
+
 func (s *sqliteStore) GetUser(ctx context.Context, id string) (User, error) {
 	if s.closed.Load() {
 		return User{}, ErrClosed

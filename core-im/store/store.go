@@ -131,6 +131,10 @@ type Store interface {
 	PutUsersIfAbsent(ctx context.Context, us []User) (created int, err error)
 	// GetUser returns the user with id, or an error matching ErrNotFound.
 	GetUser(ctx context.Context, id string) (User, error)
+	// MissingUsers returns which of up to MaxBatch ids have no user, in the order given
+	// (an id repeated in ids and missing is returned once), with one read: a push to a
+	// list of users checks them all at once.
+	MissingUsers(ctx context.Context, ids []string) ([]string, error)
 	// Close fails queued and later calls with ErrClosed, waits for the batch being
 	// written and releases the database.
 	Close() error

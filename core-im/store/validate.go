@@ -149,6 +149,30 @@ func prepareUsers(us []User) ([]User, error) {
 	return out, nil
 }
 
+func checkIDs(ids []string) error {
+	if len(ids) > MaxBatch {
+		return invalid("ids", fmt.Sprintf("more than %d", MaxBatch))
+	}
+	for i, id := range ids {
+		if err := checkID(fmt.Sprintf("ids[%d]", i), id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missingOf returns the ids not in found, in the order given, each once.
+func missingOf(ids []string, found map[string]bool) []string {
+	var out []string
+	for _, id := range ids {
+		if !found[id] {
+			out = append(out, id)
+			found[id] = true // once
+		}
+	}
+	return out
+}
+
 func checkReceiptQueries(qs []ReceiptQuery) error {
 	if len(qs) > MaxBatch {
 		return invalid("queries", fmt.Sprintf("more than %d", MaxBatch))
