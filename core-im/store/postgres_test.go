@@ -2,68 +2,21 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bangbang-im/bangbang/internal/pgtest"
 )
 
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// pgSchemaURL creates a schema of its own for the test (dropped when it ends)
-// and returns a URL whose search_path selects it, so tests of packages running
-// in parallel never see each other's tables. An unreachable server fails the
-// test unless BANGBANG_TEST_SKIP_PG=1.
+// pgSchemaURL is a PostgreSQL URL selecting a schema of the test's own (dropped when it
+// ends), so tests of packages running in parallel never see each other's tables.
 func pgSchemaURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("BANGBANG_TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultTestDatabaseURL
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("BANGBANG_TEST_SKIP_PG") == "1" {
-			t.Skipf("PostgreSQL unreachable, skipped (BANGBANG_TEST_SKIP_PG=1): %v", err)
-		}
-		t.Fatalf("PostgreSQL unreachable at %s (set BANGBANG_TEST_SKIP_PG=1 to skip): %v", base, err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "test_store_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		// t.Context is done by now.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("BANGBANG_TEST_DATABASE_URL must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.SchemaURL(t, "test_store")
 }
 
 func openPostgresAt(t testing.TB, url string, opt Options) Store {
