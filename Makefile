@@ -46,7 +46,8 @@ bench: ## run the Go benchmarks (bench/ programs: see BENCHMARKS.md)
 # Every decoder of outside bytes has a fuzz target: package:Target.
 FUZZ := core-im/protocol:FuzzParse core-im/protocol:FuzzDecodeBody core-im/gateway:FuzzClientStream \
 	core-im/router:FuzzDecodeValue soap-clients/partner:FuzzParseResponse soap-clients/sim:FuzzParseEnvelope \
-	tracing:FuzzIngest marketing/campaign:FuzzImportCSV marketing/campaign:FuzzImportNDJSON
+	tracing:FuzzIngest marketing/campaign:FuzzImportCSV marketing/campaign:FuzzImportNDJSON \
+	marketing/campaign:FuzzSpecTemplates
 
 fuzz: ## run each fuzz target for FUZZTIME (their seed corpora also run in make test)
 	for t in $(FUZZ); do $(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) ./$${t%%:*} || exit 1; done
