@@ -76,38 +76,80 @@ var sampleMerchant = Merchant{ID: "m0", Name: "Sample", City: "City", Category: 
 
 // Render renders sp's message for merchant m.
 func Render(id string, sp Spec, m Merchant, test bool) (Rendered, error) {
-	d := templateData{ID: m.ID, Name: m.Name, City: m.City, Category: m.Category, Tags: m.Tags}
-	r := Rendered{CampaignID: id, Test: test}
-	var err error
-	if r.Title, err = execute("message.title", sp.Message.Title, d); err != nil {
+	rd, err := newRenderer(id, sp, test)
+	if err != nil {
 		return Rendered{}, err
 	}
-	if r.Body, err = execute("message.body", sp.Message.Body, d); err != nil {
-		return Rendered{}, err
+	return rd.render(m)
+}
+
+// renderer is a spec's templates parsed once, to render for many merchants: a batch
+// parses them once, not once per recipient.
+type renderer struct {
+	id                         string
+	test                       bool
+	title, body, label, target *template.Template // label, target: nil without a button (target: or without a target)
+	action                     *Action
+	at                         actionType
+}
+
+func newRenderer(id string, sp Spec, test bool) (*renderer, error) {
+	rd := &renderer{id: id, test: test}
+	var err error
+	if rd.title, err = parseTemplate("message.title", sp.Message.Title); err != nil {
+		return nil, err
+	}
+	if rd.body, err = parseTemplate("message.body", sp.Message.Body); err != nil {
+		return nil, err
 	}
 	if act := sp.Message.Action; act != nil {
 		at, ok := actionTypes[act.Type]
 		if !ok {
-			return Rendered{}, fieldErr("message.action.type", "unknown action %q", act.Type)
+			return nil, fieldErr("message.action.type", "unknown action %q", act.Type)
 		}
-		label, err := execute("message.action.label", act.Label, d)
+		rd.action, rd.at = act, at
+		if rd.label, err = parseTemplate("message.action.label", act.Label); err != nil {
+			return nil, err
+		}
+		if at.needsTarget {
+			if rd.target, err = parseTemplate("message.action.target", act.Target); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rd, nil
+}
+
+func (rd *renderer) render(m Merchant) (Rendered, error) {
+	d := templateData{ID: m.ID, Name: m.Name, City: m.City, Category: m.Category, Tags: m.Tags}
+	r := Rendered{CampaignID: rd.id, Test: rd.test}
+	var err error
+	if r.Title, err = execute(rd.title, d); err != nil {
+		return Rendered{}, err
+	}
+	if r.Body, err = execute(rd.body, d); err != nil {
+		return Rendered{}, err
+	}
+	if rd.action == nil {
+		return r, nil
+	}
+	label, err := execute(rd.label, d)
+	if err != nil {
+		return Rendered{}, err
+	}
+	path := rd.at.path
+	if rd.target != nil {
+		target, err := execute(rd.target, d)
 		if err != nil {
 			return Rendered{}, err
 		}
-		path := at.path
-		if at.needsTarget {
-			target, err := execute("message.action.target", act.Target, d)
-			if err != nil {
-				return Rendered{}, err
-			}
-			target = strings.TrimSpace(target)
-			if target == "" || len(target) > 64 {
-				return Rendered{}, fieldErr("message.action.target", "renders to %q for %s: 1..64 bytes needed", target, m.ID)
-			}
-			path = strings.Replace(path, "{target}", url.PathEscape(target), 1)
+		target = strings.TrimSpace(target)
+		if target == "" || len(target) > 64 {
+			return Rendered{}, fieldErr("message.action.target", "renders to %q for %s: 1..64 bytes needed", target, m.ID)
 		}
-		r.Action = &RenderedAction{Label: label, Type: act.Type, Method: at.method, Path: path}
+		path = strings.Replace(path, "{target}", url.PathEscape(target), 1)
 	}
+	r.Action = &RenderedAction{Label: label, Type: rd.action.Type, Method: rd.at.method, Path: path}
 	return r, nil
 }
 
@@ -123,14 +165,19 @@ func (r Rendered) body() ([]byte, error) {
 	return b, nil
 }
 
-func execute(field, text string, d templateData) (string, error) {
+// parseTemplate parses one template of a message; field names it in errors.
+func parseTemplate(field, text string) (*template.Template, error) {
 	t, err := template.New(field).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return "", fieldErr(field, "template does not parse: %s", strings.TrimPrefix(err.Error(), "template: "))
+		return nil, fieldErr(field, "template does not parse: %s", strings.TrimPrefix(err.Error(), "template: "))
 	}
+	return t, nil
+}
+
+func execute(t *template.Template, d templateData) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&limitedWriter{w: &b, n: MaxRenderedBytes}, d); err != nil {
-		return "", fieldErr(field, "template fails for %s: %s", d.ID, strings.TrimPrefix(err.Error(), "template: "))
+		return "", fieldErr(t.Name(), "template fails for %s: %s", d.ID, strings.TrimPrefix(err.Error(), "template: "))
 	}
 	return b.String(), nil
 }

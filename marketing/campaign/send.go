@@ -50,6 +50,10 @@ func TestSend(ctx context.Context, st *Store, lg Pusher, a Actor, id string, mer
 	if err != nil {
 		return nil, err
 	}
+	rd, err := newRenderer(id, c.Spec, true)
+	if err != nil {
+		return nil, err
+	}
 	req := &logicgen.PushRequest{From: DedupKey(id) + ":test", Kind: int32(common.MessageKind_MARKETING), ContentType: ContentType}
 	for i, mid := range merchantIDs {
 		m, err := st.GetMerchant(ctx, mid)
@@ -59,7 +63,7 @@ func TestSend(ctx context.Context, st *Store, lg Pusher, a Actor, id string, mer
 		if err != nil {
 			return nil, err
 		}
-		r, err := Render(id, c.Spec, m, true)
+		r, err := rd.render(m)
 		if err != nil {
 			return nil, err
 		}

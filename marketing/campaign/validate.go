@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/template"
 	"text/template/parse"
 	"time"
 	"unicode/utf8"
@@ -182,9 +181,9 @@ func checkTemplate(field, text string, maxBytes int) error {
 	if len(text) > maxBytes || !utf8.ValidString(text) {
 		return fieldErr(field, "at most %d bytes of UTF-8", maxBytes)
 	}
-	t, err := template.New(field).Option("missingkey=error").Parse(text)
+	t, err := parseTemplate(field, text)
 	if err != nil {
-		return fieldErr(field, "template does not parse: %s", strings.TrimPrefix(err.Error(), "template: "))
+		return err
 	}
 	var bad string
 	walk(t.Root, func(n parse.Node) {
@@ -211,7 +210,7 @@ func checkTemplate(field, text string, maxBytes int) error {
 	}
 	// A trial on a sample merchant catches what the tree cannot show (a field of a string).
 	m := sampleMerchant
-	_, err = execute(field, text, templateData{ID: m.ID, Name: m.Name, City: m.City, Category: m.Category, Tags: m.Tags})
+	_, err = execute(t, templateData{ID: m.ID, Name: m.Name, City: m.City, Category: m.Category, Tags: m.Tags})
 	return err
 }
 

@@ -346,14 +346,19 @@ func (r *runner) sendBatch(ctx context.Context, rs runState, rows []pendingRow) 
 	outs := make([]outcome, len(rows))
 	req := &logicgen.PushRequest{From: DedupKey(r.id), Kind: int32(common.MessageKind_MARKETING), ContentType: ContentType,
 		DedupKey: DedupKey(r.id)}
-	var idx []int // outs index of each pushed user
+	var idx []int                                          // outs index of each pushed user
+	rd, rerr := newRenderer(r.id, rs.campaign.Spec, false) // the spec cannot change while running
 	for i, row := range rows {
 		outs[i] = outcome{pos: row.pos}
 		if row.deleted {
 			outs[i].status, outs[i].err = RecipientSkipped, "merchant deleted"
 			continue
 		}
-		rendered, err := Render(r.id, rs.campaign.Spec, row.merchant, false)
+		err := rerr
+		var rendered Rendered
+		if err == nil {
+			rendered, err = rd.render(row.merchant)
+		}
 		var body []byte
 		if err == nil {
 			body, err = rendered.body()
