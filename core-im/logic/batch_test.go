@@ -325,3 +325,34 @@ func TestBatchCallsObserved(t *testing.T) {
 		t.Fatalf("spans under the batch: %v, want logic.EnsureUsers once and logic.Receipts twice", spans)
 	}
 }
+
+// One read checks a push's users: an unknown one is NOT_FOUND, an invalid id BAD_REQUEST;
+// when that read fails because the store is going away, every user is told UNAVAILABLE
+// (a retry may cure it) and nothing is stored.
+func TestPushToUsersChecksUsersAtOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	resp, err := f.svc.PushToUsers(ctx, marketing([]string{"alice", "nobody", "bad\x00id", "bob"}, "a", "n", "x", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []common.ErrorCode{0, common.ErrorCode_NOT_FOUND, common.ErrorCode_BAD_REQUEST, 0}
+	for i, r := range resp.Results {
+		if common.ErrorCode(r.ErrorCode) != want[i] || (want[i] == 0) != (r.MsgId != "") {
+			t.Fatalf("result %d: %+v, want code %v", i, r, want[i])
+		}
+	}
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = f.svc.PushToUsers(ctx, marketing([]string{"carol", "bad\x00id"}, "c", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := common.ErrorCode(resp.Results[0].ErrorCode); c != common.ErrorCode_UNAVAILABLE {
+		t.Fatalf("carol with the store closed: %v, want UNAVAILABLE", c)
+	}
+	if c := common.ErrorCode(resp.Results[1].ErrorCode); c != common.ErrorCode_BAD_REQUEST {
+		t.Fatalf("an invalid id with the store closed: %v, want BAD_REQUEST", c)
+	}
+}

@@ -47,9 +47,12 @@ func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_
 	}
 	results := make([]*logicgen.PushStatus, len(req.Users))
 	valid := make([]string, 0, len(req.Users))
-	for _, user := range req.Users {
+	for i, user := range req.Users {
+		results[i] = &logicgen.PushStatus{UserId: user}
 		if validID(user) {
 			valid = append(valid, user)
+		} else {
+			results[i].ErrorCode = int32(common.ErrorCode_BAD_REQUEST)
 		}
 	}
 	// One read tells which users have no account, instead of a lookup per user.
@@ -57,10 +60,8 @@ func (s *Service) PushToUsers(ctx context.Context, req *logicgen.PushRequest) (_
 	sem := make(chan struct{}, pushConcurrency)
 	var wg sync.WaitGroup
 	for i, user := range req.Users {
-		results[i] = &logicgen.PushStatus{UserId: user}
 		switch {
-		case !validID(user):
-			results[i].ErrorCode = int32(common.ErrorCode_BAD_REQUEST)
+		case results[i].ErrorCode != 0:
 			continue
 		case lookupErr != nil:
 			results[i].ErrorCode = int32(Code(lookupErr))

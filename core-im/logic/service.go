@@ -235,7 +235,8 @@ func (s *Service) Presence(ctx context.Context, req *logicgen.PresenceRequest) (
 	return resp, nil
 }
 
-func validID(s string) bool { return s != "" && len(s) <= MaxIDBytes }
+// validID: 1..MaxIDBytes of what the store takes as an id (UTF-8, no NUL).
+func validID(s string) bool { return len(s) <= MaxIDBytes && store.ValidID(s) }
 
 func validContentType(s string) bool { return len(s) <= MaxContentType }
 

@@ -42,6 +42,10 @@ func checkText(field, v string, max int, required bool) error {
 
 func checkID(field, v string) error { return checkText(field, v, MaxIDBytes, true) }
 
+// ValidID reports whether the store takes v as an id: callers that check a list before a
+// batch call use it, so one bad id is refused alone rather than failing the batch.
+func ValidID(v string) bool { return checkID("id", v) == nil }
+
 // prepareMessage validates m and returns the copy the committer writes:
 // recipients sorted and deduplicated, body copied (the caller may reuse its
 // buffer while the request is queued), SentAt in UTC with ms precision, and
