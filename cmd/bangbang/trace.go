@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,26 +30,10 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if id == "" {
 		return errors.New("usage: bangbang trace TRACE_ID [--admin URL] [--admin-key KEY]")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(adminURL, "/")+"/admin/v1/traces/"+id, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("trace: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("trace: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("trace %s: %s: %s", id, resp.Status, strings.TrimSpace(string(raw)))
-	}
+	cl := adminClient{base: strings.TrimRight(adminURL, "/"), key: key, http: http.DefaultClient}
 	var t tracing.Trace
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return fmt.Errorf("trace: decode: %w", err)
+	if err := cl.do(ctx, http.MethodGet, "/admin/v1/traces/"+url.PathEscape(id), nil, &t); err != nil {
+		return fmt.Errorf("trace %s: %w", id, err)
 	}
 	printTrace(stdout, &t)
 	return nil
