@@ -41,14 +41,14 @@ func TestRequestMetricsAndSpans(t *testing.T) {
 			}
 			e.logic.set(func(f *fakeLogic) { f.sendErr = errors.New("database on fire") })
 			seq = c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: "c-2", ToUser: "c2001", Body: []byte("hi")})
-			fault := c.expectError(seq, common.ErrorCode_INTERNAL)
+			fault := c.expectError(seq, common.ErrorCode_UNAVAILABLE)
 			c.heartbeat()
 
 			// The heartbeat is neither a span nor a count.
 			metricstest.Want(t, reg, map[string]float64{
-				`bangbang_gateway_request_duration_seconds{op="AUTH",outcome="ok"}`:       1,
-				`bangbang_gateway_request_duration_seconds{op="SEND",outcome="ok"}`:       1,
-				`bangbang_gateway_request_duration_seconds{op="SEND",outcome="INTERNAL"}`: 1,
+				`bangbang_gateway_request_duration_seconds{op="AUTH",outcome="ok"}`:          1,
+				`bangbang_gateway_request_duration_seconds{op="SEND",outcome="ok"}`:          1,
+				`bangbang_gateway_request_duration_seconds{op="SEND",outcome="UNAVAILABLE"}`: 1,
 			})
 			if !traced {
 				if len(rec.Ended()) != 0 || fault.TraceId != "" {

@@ -62,8 +62,10 @@ func (s *session) badRequest(req *protocol.Frame, err error) {
 }
 
 // failure turns a logic error into the ERROR the client may see: an *common.IMError keeps
-// its code and message; anything else is logged with its detail and reported as INTERNAL
-// (or UNAVAILABLE when logic did not answer in time), never with its text.
+// its code and message. Anything else did not come from logic's answer but from reaching
+// it (logic restarting, unreachable, too slow): the only dependency the gateway calls, so
+// the client gets UNAVAILABLE, temporary, and retries with backoff; the detail is logged,
+// never sent.
 func (s *session) failure(ctx context.Context, req *protocol.Frame, call string, err error) *frame.Error {
 	var ime *common.IMError
 	if errors.As(err, &ime) {
@@ -76,11 +78,8 @@ func (s *session) failure(ctx context.Context, req *protocol.Frame, call string,
 			TraceId:      traceID(req),
 		}
 	}
-	s.g.log.ErrorContext(ctx, "logic call failed", append(s.attrs(), "call", call, "err", err)...)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		e := errorBody(req, common.ErrorCode_UNAVAILABLE, "service unavailable")
-		e.Temporary = true
-		return e
-	}
-	return errorBody(req, common.ErrorCode_INTERNAL, "internal error")
+	s.g.log.WarnContext(ctx, "logic call failed", append(s.attrs(), "call", call, "err", err)...)
+	e := errorBody(req, common.ErrorCode_UNAVAILABLE, "service unavailable")
+	e.Temporary = true
+	return e
 }

@@ -86,10 +86,11 @@ func TestLogicErrors(t *testing.T) {
 				t.Fatalf("error %+v", got)
 			}
 
-			// Any other error: INTERNAL, without its text.
+			// Any other error did not come from logic's answer but from reaching it:
+			// UNAVAILABLE and temporary (the SDK retries), without its text.
 			e.logic.set(func(f *fakeLogic) { f.sendErr = errors.New("pq: password authentication failed for db secret") })
 			seq = c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: "c-3", ToUser: "c2001"})
-			if got := c.expectError(seq, common.ErrorCode_INTERNAL); got.Message != "internal error" || strings.Contains(got.Message, "secret") {
+			if got := c.expectError(seq, common.ErrorCode_UNAVAILABLE); got.Message != "service unavailable" || !got.Temporary || strings.Contains(got.Message, "secret") {
 				t.Fatalf("error %+v", got)
 			}
 

@@ -27,20 +27,24 @@ func Code(err error) common.ErrorCode {
 }
 
 // internal logs the detail of a dependency failure and returns the sanitised error the
-// caller sees: clients get a code and a fixed message, never a database's error text.
+// caller sees: clients get a code and a fixed message, never a database's error text. A
+// failure a retry may cure (the store or the route table unreachable, restarting, shutting
+// down; a deadline) is UNAVAILABLE and temporary, so the SDK retries it with backoff; only
+// what is left (a fault of ours) is INTERNAL.
 func (s *Service) internal(ctx context.Context, op string, err error, attrs ...any) *common.IMError {
 	switch {
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, router.ErrInvalid):
 		return imError(common.ErrorCode_BAD_REQUEST, "%s: invalid request", op)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return imError(common.ErrorCode_UNAVAILABLE, "%s: deadline exceeded", op)
+	case errors.Is(err, store.ErrClosed), errors.Is(err, router.ErrClosed):
+		return imError(common.ErrorCode_UNAVAILABLE, "%s: shutting down", op)
+	case store.Temporary(err) || router.Temporary(err):
+		s.log.WarnContext(ctx, op+" failed: dependency unavailable", append(attrs, "err", err)...)
+		return imError(common.ErrorCode_UNAVAILABLE, "%s: service unavailable, retry later", op)
 	}
 	s.log.ErrorContext(ctx, op+" failed", append(attrs, "err", err)...)
-	e := imError(common.ErrorCode_INTERNAL, "%s: internal error", op)
-	if errors.Is(err, store.ErrClosed) {
-		e = imError(common.ErrorCode_UNAVAILABLE, "%s: shutting down", op)
-	}
-	return e
+	return imError(common.ErrorCode_INTERNAL, "%s: internal error", op)
 }
 
 // storeError is internal for the batch calls, whose input the store may still refuse

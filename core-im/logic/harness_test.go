@@ -2,6 +2,7 @@ package logic
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -23,8 +24,18 @@ type recorder struct {
 	frames  map[string][]delivered // by conn id
 	kicked  []string
 	missing map[string]bool // conns the node reports gone
+	down    bool            // the node does not answer: Deliver fails
 	changed chan struct{}
 }
+
+// setDown makes the node unreachable (true) or reachable again.
+func (r *recorder) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	r.mu.Unlock()
+}
+
+var errNodeDown = errors.New("gateway node unreachable")
 
 type delivered struct {
 	op   protocol.Op
@@ -40,6 +51,9 @@ func (r *recorder) Gateway(string) (gatewaygen.GatewayService, error) { return r
 func (r *recorder) Deliver(_ context.Context, req *gatewaygen.DeliverRequest) (*gatewaygen.DeliverResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.down {
+		return nil, errNodeDown
+	}
 	resp := &gatewaygen.DeliverResponse{}
 	for _, d := range req.Deliveries {
 		for _, c := range d.ConnIds {

@@ -17,14 +17,18 @@ const instrumentationName = "github.com/bangbang-im/bangbang/core-im/logic"
 
 // Metrics are the logic layer's Prometheus metrics; a nil *Metrics records nothing.
 type Metrics struct {
-	calls  *prometheus.HistogramVec // method, outcome
-	pushes *prometheus.HistogramVec // result
+	calls        *prometheus.HistogramVec // method, outcome
+	pushes       *prometheus.HistogramVec // result
+	retries      *prometheus.CounterVec   // result
+	retryPending prometheus.Gauge
 }
 
 // NewMetrics registers the logic metrics with reg:
 //
 //	bangbang_logic_call_duration_seconds{method, outcome}  histogram: Send, Sync, Ack, Read, Connect, PushToUsers, ...; outcome ok or the ErrorCode
 //	bangbang_logic_push_duration_seconds{result}          histogram: from the message stored to the gateways' answer; result delivered, offline, failed
+//	bangbang_logic_push_retries_total{result}             counter: scheduled (a failed push queued for a retry), delivered (a retry that reached the gateways), abandoned (retried past PushRetryFor), overflow (retry set full)
+//	bangbang_logic_push_retry_pending                     gauge: users with a push waiting for a retry
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	calls, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "bangbang_logic_call_duration_seconds",
@@ -42,7 +46,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Metrics{calls: calls, pushes: pushes}, nil
+	retries, err := tracing.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bangbang_logic_push_retries_total",
+		Help: "Retries of failed message pushes, by result: scheduled, delivered, abandoned, overflow.",
+	}, []string{"result"}))
+	if err != nil {
+		return nil, err
+	}
+	pending, err := tracing.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "bangbang_logic_push_retry_pending",
+		Help: "Users with a failed push waiting for its retry.",
+	}))
+	if err != nil {
+		return nil, err
+	}
+	return &Metrics{calls: calls, pushes: pushes, retries: retries, retryPending: pending}, nil
 }
 
 // observe starts the span of one logic call (inside a trace only: the caller's request

@@ -35,6 +35,7 @@ type pushJob struct {
 	receipt    *receipt        // a READ_RECEIPT
 	skipDevice string          // the sending device, which has its ack instead
 	done       chan<- int      // optional: receives the number of devices reached
+	retry      *retryState     // set when this is a retry of a failed push
 
 	// Set by enqueue: the span that caused the push (a send, a read, a campaign batch),
 	// which the push's span continues, and when it was queued.
@@ -80,6 +81,12 @@ func (d *dispatcher) loop(jobs <-chan pushJob) {
 // push being dropped.
 func (d *dispatcher) enqueue(ctx context.Context, j pushJob) error {
 	j.parent, j.queued = trace.SpanContextFromContext(ctx), time.Now()
+	return d.requeue(ctx, j)
+}
+
+// requeue queues a retry: unlike enqueue it keeps the job's cause and queue time, so the
+// retried push joins the original trace and its latency counts from the message stored.
+func (d *dispatcher) requeue(ctx context.Context, j pushJob) error {
 	h := fnv.New32a()
 	h.Write([]byte(j.user))
 	d.mu.RLock()
@@ -130,18 +137,29 @@ func (s *Service) deliver(parent context.Context, j pushJob) (reached int) {
 			trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(tracing.AttrUser.String(j.user),
 				attribute.Int64("bangbang.push.queued_us", time.Since(j.queued).Microseconds())))
+		if j.retry != nil {
+			span.SetAttributes(attribute.Int("bangbang.push.retry", j.retry.attempt))
+		}
 		defer func() {
 			span.SetAttributes(attribute.Int("bangbang.push.devices", reached))
 			if failed {
-				span.SetStatus(codes.Error, "push failed: the user will sync")
+				span.SetStatus(codes.Error, "push failed: retrying")
 			}
 			span.End()
 		}()
 	}
-	defer func() { s.observePush(j, reached, failed) }()
+	defer func() {
+		s.observePush(j, reached, failed)
+		switch {
+		case failed:
+			s.retry.add(j)
+		case j.retry != nil:
+			s.retry.recovered()
+		}
+	}()
 	found, err := s.routes.Lookup(ctx, []string{j.user})
 	if err != nil {
-		s.log.WarnContext(ctx, "push: route lookup failed; user will sync", "user", j.user, "err", err)
+		s.log.WarnContext(ctx, "push: route lookup failed; retrying", "user", j.user, "err", err)
 		failed = true
 		return 0
 	}
@@ -179,7 +197,7 @@ func (s *Service) deliverNode(ctx context.Context, node string, routes []router.
 	}
 	resp, err := gw.Deliver(ctx, &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{ConnIds: conns, Op: int32(op), Body: body}}})
 	if err != nil {
-		s.log.WarnContext(ctx, "push: gateway unreachable; users will sync", "node", node, "err", err)
+		s.log.WarnContext(ctx, "push: gateway unreachable; retrying", "node", node, "err", err)
 		return 0, false
 	}
 	gone := map[string]bool{}

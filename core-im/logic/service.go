@@ -50,6 +50,12 @@ type Config struct {
 	PushQueue int
 	// PushTimeout bounds one Deliver call to a gateway; 0 means 5s.
 	PushTimeout time.Duration
+	// PushRetryFor is how long a failed message push (route table or gateway unreachable)
+	// is retried, with backoff from 250ms to 4s; 0 means 2m. Past it the device fetches the
+	// message when it syncs (on reconnect, on a gap, on its idle timer).
+	PushRetryFor time.Duration
+	// PushRetryUsers bounds the users with a push waiting for a retry; 0 means 100000.
+	PushRetryUsers int
 	// TracerProvider, when set, gives each call made inside a trace a span ("logic.Send",
 	// ...), and each push of a traced send a "logic.push" span in the same trace. Calls
 	// outside any trace (route renewals) make none.
@@ -74,6 +80,12 @@ func (c *Config) defaults() {
 	if c.PushTimeout <= 0 {
 		c.PushTimeout = 5 * time.Second
 	}
+	if c.PushRetryFor <= 0 {
+		c.PushRetryFor = 2 * time.Minute
+	}
+	if c.PushRetryUsers <= 0 {
+		c.PushRetryUsers = 100000
+	}
 	if c.TracerProvider == nil {
 		c.TracerProvider = noop.NewTracerProvider()
 	}
@@ -88,6 +100,7 @@ type Service struct {
 	log     *slog.Logger
 	users   *userCache
 	push    *dispatcher
+	retry   *redelivery
 	tracer  trace.Tracer // inside a trace only (tracing.ChildOnly)
 	metrics *Metrics
 	now     func() time.Time
@@ -104,12 +117,16 @@ func New(cfg Config, st store.Store, rt router.Table, gws Gateways, logger *slog
 	s := &Service{cfg: cfg, store: st, routes: rt, gws: gws, log: logger, users: newUserCache(4096), now: time.Now,
 		tracer: tracing.ChildOnly(cfg.TracerProvider).Tracer(instrumentationName), metrics: cfg.Metrics}
 	s.push = newDispatcher(cfg.PushShards, cfg.PushQueue, s.deliver, logger)
+	s.retry = newRedelivery(s.push.requeue, cfg.PushRetryFor, cfg.PushRetryUsers, cfg.Metrics, logger)
 	return s
 }
 
-// Close stops the push dispatchers after they finish what is queued. It does not close the
-// store or the route table: their owner does.
-func (s *Service) Close() { s.push.close() }
+// Close stops the push retries, then the push dispatchers after they finish what is
+// queued. It does not close the store or the route table: their owner does.
+func (s *Service) Close() {
+	s.retry.stop()
+	s.push.close()
+}
 
 // Authenticate checks a user's password.
 func (s *Service) Authenticate(ctx context.Context, req *logicgen.AuthenticateRequest) (_ *logicgen.AuthenticateResponse, err error) {

@@ -1,86 +1,17 @@
 package campaign
 
 import (
-	"io"
-	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bangbang-im/bangbang/internal/netfault"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/tracing/metricstest"
 )
-
-// faultyLink is a TCP relay to PostgreSQL that the test can cut, as a network partition
-// or a database restart cuts the worker off: existing connections drop, new ones are
-// refused until restored.
-type faultyLink struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-}
-
-func newFaultyLink(t *testing.T, target string) *faultyLink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &faultyLink{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); l.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			l.mu.Lock()
-			down := l.down
-			l.mu.Unlock()
-			if down {
-				c.Close()
-				continue
-			}
-			go l.relay(c)
-		}
-	}()
-	return l
-}
-
-func (l *faultyLink) relay(c net.Conn) {
-	up, err := net.Dial("tcp", l.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	l.mu.Lock()
-	l.conns = append(l.conns, c, up)
-	l.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); up.Close() }()
-	_, _ = io.Copy(c, up)
-	c.Close()
-}
-
-func (l *faultyLink) cut() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.down = true
-	for _, c := range l.conns {
-		c.Close()
-	}
-	l.conns = nil
-}
-
-func (l *faultyLink) restore() {
-	l.mu.Lock()
-	l.down = false
-	l.mu.Unlock()
-}
 
 // The campaign store goes away mid-campaign: the worker retries with backoff, pauses the
 // campaign once it can say so, or carries on if the store is back first; either way,
@@ -91,8 +22,8 @@ func TestWorkerSurvivesStoreOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := newFaultyLink(t, u.Host)
-	u.Host = link.ln.Addr().String()
+	link := netfault.New(t, u.Host)
+	u.Host = link.Addr()
 	viaLink := openPostgresAt(t, u.String())
 	s := openPostgresAt(t, direct) // the test's own view, never cut
 
@@ -118,7 +49,7 @@ func TestWorkerSurvivesStoreOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "some sent", func() bool { cp, _ := s.GetCampaign(t.Context(), c.ID); return cp.Stats.Sent >= 100 })
-	link.cut()
+	link.Cut()
 	waitFor(t, "the worker failing past its threshold", func() bool {
 		return metricstest.Series(t, reg, "bangbang_campaign_batches_total")[`bangbang_campaign_batches_total{result="error"}`] >= 5
 	})
@@ -126,7 +57,7 @@ func TestWorkerSurvivesStoreOutage(t *testing.T) {
 	if err != nil || mid.State != StateRunning || mid.Stats.Sent == 600 {
 		t.Fatalf("during the outage: %s %+v %v", mid.State, mid.Stats, err)
 	}
-	link.restore()
+	link.Restore()
 	waitFor(t, "paused or finished", func() bool {
 		cp, _ := s.GetCampaign(t.Context(), c.ID)
 		return cp.State == StatePaused || cp.State == StateFinished
