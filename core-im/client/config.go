@@ -43,6 +43,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// HeartbeatInterval: 0 means the server's value from AUTH_OK (30s if it states none).
 	HeartbeatInterval time.Duration
+	// ResyncInterval: a connection that received no PUSH for this long syncs anyway, so a
+	// message whose push the server could not deliver (a dependency down at that moment)
+	// arrives within it even if no later message reveals the gap. 0 means 60s; negative
+	// turns it off.
+	ResyncInterval time.Duration
 	// AckMode: the zero value is AckAuto.
 	AckMode AckMode
 	// LastSeq is where to resume: the highest inbox seq the app has persisted. 0 on a first
@@ -69,6 +74,7 @@ const (
 	// defaultHeartbeat applies only when neither the app nor the server states an interval.
 	defaultHeartbeat = 30 * time.Second
 	defaultBuffer    = 1024
+	defaultResync    = 60 * time.Second
 	maxDeviceID      = 64
 	maxClientMsgID   = 64
 )
@@ -99,6 +105,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	cfg.ReconnectMax = max(cfg.ReconnectMax, cfg.ReconnectMin)
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.ResyncInterval == 0 {
+		cfg.ResyncInterval = defaultResync
 	}
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = defaultBuffer

@@ -37,13 +37,16 @@ func (c *Client) deliverLoop() {
 }
 
 // stream first syncs from the last delivered seq, then delivers pushes that continue the
-// sequence, syncing again after a gap or a dropped push. It returns when cn ends.
+// sequence, syncing again after a gap, a dropped push, or ResyncInterval without a push.
+// It returns when cn ends.
 func (d *deliverer) stream(cn *conn) {
 	ctx := d.c.ctx
 	if t := d.c.ackTarget.Load(); t > cn.auth.AckedSeq {
 		// The previous connection ended before the server recorded this ack.
 		d.sendAck(cn, t)
 	}
+	quiet := newQuietTimer(d.c.cfg.ResyncInterval)
+	defer quiet.stop()
 	needSync := true
 	for {
 		if needSync {
@@ -51,6 +54,7 @@ func (d *deliverer) stream(cn *conn) {
 				return
 			}
 			needSync = false
+			quiet.reset()
 		}
 		select {
 		case batch := <-cn.pushes:
@@ -59,6 +63,10 @@ func (d *deliverer) stream(cn *conn) {
 				return
 			}
 			needSync = gap
+			quiet.reset()
+		case <-quiet.C():
+			d.c.log.Debug("no push for a while: syncing", "after_seq", d.inbox.last)
+			needSync = true
 		case m := <-d.c.own:
 			ok, gap := d.push([]*common.Message{m})
 			if !ok {
@@ -74,6 +82,40 @@ func (d *deliverer) stream(cn *conn) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// quietTimer fires after an interval without pushes; a nil channel (never fires) when off.
+type quietTimer struct {
+	d time.Duration
+	t *time.Timer
+}
+
+func newQuietTimer(d time.Duration) *quietTimer {
+	q := &quietTimer{d: d}
+	if d > 0 {
+		q.t = time.NewTimer(d)
+	}
+	return q
+}
+
+func (q *quietTimer) C() <-chan time.Time {
+	if q.t == nil {
+		return nil
+	}
+	return q.t.C
+}
+
+// reset starts the interval again (Go 1.23 timers: Reset needs no drain).
+func (q *quietTimer) reset() {
+	if q.t != nil {
+		q.t.Reset(q.d)
+	}
+}
+
+func (q *quietTimer) stop() {
+	if q.t != nil {
+		q.t.Stop()
 	}
 }
 

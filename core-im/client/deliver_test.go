@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/bangbang-im/bangbang/gen/frame"
 )
@@ -222,4 +223,24 @@ func TestSlowAppDropsPushesAndSyncs(t *testing.T) {
 		t.Errorf("%d syncs: the dropped pushes were not synced", syncs)
 	}
 	noMore(t, c, sc, n+1)
+}
+
+// A message stored while its push could not be delivered, with nothing after it to reveal
+// the gap: a connection quiet for ResyncInterval syncs by itself and the app gets it.
+func TestQuietConnectionResyncs(t *testing.T) {
+	s := newTestServer(t)
+	cfg := testConfig(t, s)
+	cfg.ResyncInterval = 50 * time.Millisecond
+	c := dial(t, cfg)
+	sc := s.accept()
+	synced(t, c, sc)
+
+	s.store(msgs(1, 2)...) // stored, never pushed
+	wantSeqs(t, receive(t, c, 2), 1, 2)
+	s.mu.Lock()
+	last := s.syncs[len(s.syncs)-1]
+	s.mu.Unlock()
+	if last.after != 0 {
+		t.Fatalf("resync after seq %d, want 0", last.after)
+	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Shards    int // session table shards; 0 means 256
 
 	RenewInterval time.Duration // 0 means HeartbeatInterval: how often routes are renewed
+	RenewRetry    time.Duration // 0 means 1s: the first wait after a failed renewal, doubling up to RenewInterval
 
 	FrameRate  float64 // frames per second per connection; 0 means 50
 	FrameBurst int     // 0 means 100
@@ -90,6 +91,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RenewInterval <= 0 {
 		c.RenewInterval = c.HeartbeatInterval
+	}
+	if c.RenewRetry <= 0 {
+		c.RenewRetry = time.Second
 	}
 	if c.FrameRate <= 0 {
 		c.FrameRate = 50

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/bangbang-im/bangbang/gen/common"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
@@ -24,6 +25,8 @@ type fakeLogic struct {
 	reads       []*logicgen.ReadRequest
 
 	lost       map[string]bool // conn ids Renew reports lost
+	renewErr   error           // Renew fails with it while set
+	renewedAt  []time.Time     // when each Renew came
 	sendErr    error
 	sendPanic  bool
 	connectErr error
@@ -66,7 +69,12 @@ func (f *fakeLogic) Disconnect(_ context.Context, req *logicgen.DisconnectReques
 
 func (f *fakeLogic) Renew(_ context.Context, req *logicgen.RenewRequest) (*logicgen.RenewResponse, error) {
 	resp := &logicgen.RenewResponse{}
+	var err error
 	f.record(func() {
+		f.renewedAt = append(f.renewedAt, time.Now())
+		if err = f.renewErr; err != nil {
+			return
+		}
 		f.renews = append(f.renews, req)
 		for _, r := range req.Routes {
 			if f.lost[r.ConnId] {
@@ -74,6 +82,9 @@ func (f *fakeLogic) Renew(_ context.Context, req *logicgen.RenewRequest) (*logic
 			}
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
 	return resp, nil
 }
 

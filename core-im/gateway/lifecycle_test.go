@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -70,6 +71,39 @@ func TestRenewClosesLostRoutes(t *testing.T) {
 			keep.heartbeat()
 			e.eventually(t, "disconnect", func() bool { return slices.Equal(e.logic.disconnected(), []string{loseID}) })
 		})
+	}
+}
+
+// A failed renewal (logic or its route table away) is tried again after RenewRetry, not a
+// whole RenewInterval later, so routes lost in the outage are found and their connections
+// sent back to register within seconds of the table's return.
+func TestFailedRenewIsRetriedSooner(t *testing.T) {
+	const interval, retry = 2 * time.Second, 50 * time.Millisecond
+	e := start(t, viaGoroutine, func(c *Config) { c.RenewInterval, c.RenewRetry = interval, retry })
+	lose := e.dial(t)
+	loseID := lose.login(e, "m1002", "phone").SessionId
+	e.logic.set(func(f *fakeLogic) {
+		f.renewErr = errors.New("route table unreachable")
+		f.lost[loseID] = true
+	})
+	e.eventually(t, "two failed renewals", func() bool {
+		e.logic.mu.Lock()
+		defer e.logic.mu.Unlock()
+		return len(e.logic.renewedAt) >= 2
+	})
+	e.logic.set(func(f *fakeLogic) { f.renewErr = nil })
+	var r frame.Reconnect
+	lose.expect(protocol.OpReconnect, 0, &r)
+	lose.expectClosed()
+
+	e.logic.mu.Lock()
+	at := slices.Clone(e.logic.renewedAt)
+	e.logic.mu.Unlock()
+	if gap := at[1].Sub(at[0]); gap >= interval {
+		t.Fatalf("a failed renewal was retried %v later, not sooner than the %v interval", gap, interval)
+	}
+	if r.Reason != "route lost" || r.AfterMs != 0 {
+		t.Fatalf("reconnect %+v: one lost route comes back at once", r)
 	}
 }
 
