@@ -35,7 +35,7 @@ type Config struct {
 	Shards    int // session table shards; 0 means 256
 
 	RenewInterval time.Duration // 0 means HeartbeatInterval: how often routes are renewed
-	RenewRetry    time.Duration // 0 means 1s: the first wait after a failed renewal, doubling up to RenewInterval
+	RenewRetry    time.Duration // 0 means 1s: the first wait after a failed renewal, doubling up to 5s (at most RenewInterval)
 
 	FrameRate  float64 // frames per second per connection; 0 means 50
 	FrameBurst int     // 0 means 100

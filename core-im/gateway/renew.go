@@ -24,9 +24,13 @@ const (
 	maxLostSpread     = 5 * time.Second
 )
 
+// maxRenewRetry caps the backoff of failed renewals, so a table back from a long outage
+// is seen within it.
+const maxRenewRetry = 5 * time.Second
+
 // renew keeps the routes of live connections from expiring, in batches, and closes the
 // connections logic no longer knows (their route expired or was taken over). After a
-// failed renewal it tries again after RenewRetry, doubling up to RenewInterval: a route
+// failed renewal it tries again after RenewRetry, doubling up to 5s (or RenewInterval): a route
 // table back from an outage (perhaps empty: Redis restarted without its data) is so seen
 // within seconds, not at the next interval, and the connections it lost come back and
 // sync what was pushed to nobody meanwhile.
@@ -46,7 +50,7 @@ func (g *Gateway) renew() {
 			failures = 0
 		} else {
 			failures++
-			wait = min(g.cfg.RenewRetry<<min(failures-1, 10), g.cfg.RenewInterval)
+			wait = min(g.cfg.RenewRetry<<min(failures-1, 10), maxRenewRetry, g.cfg.RenewInterval)
 		}
 		t.Reset(wait)
 	}
