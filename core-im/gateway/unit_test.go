@@ -20,24 +20,51 @@ func TestBucket(t *testing.T) {
 	var b bucket
 	now := int64(1)
 	for i := range 3 {
-		if ok, _ := b.allow(now, 2, 3); !ok {
+		if ok, _, _ := b.allow(now, 2, 3); !ok {
 			t.Fatalf("frame %d of the burst refused", i)
 		}
 	}
-	ok, wait := b.allow(now, 2, 3)
-	if ok || wait != 500*time.Millisecond || b.drops != 1 {
-		t.Fatalf("over the burst: ok=%v wait=%v drops=%d", ok, wait, b.drops)
+	// Refused frames get turns, first come first served: one token every 500 ms.
+	for i, want := range []time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond} {
+		ok, wait, owed := b.allow(now, 2, 3)
+		if ok || wait != want || owed != i+1 {
+			t.Fatalf("refusal %d: ok=%v wait=%v owed=%d; want %v, %d", i, ok, wait, owed, want, i+1)
+		}
 	}
-	now += sec / 2 // one token back
-	if ok, _ := b.allow(now, 2, 3); !ok {
-		t.Fatal("refill refused")
+	// Each resent when told finds its token.
+	for i, at := range []int64{sec / 2, sec, 3 * sec / 2} {
+		if ok, _, _ := b.allow(now+at, 2, 3); !ok {
+			t.Fatalf("resend %d at its turn refused", i)
+		}
 	}
-	if ok, _ := b.allow(now, 2, 3); ok || b.drops != 2 {
-		t.Fatalf("drops %d", b.drops)
+	now += 3 * sec / 2
+	// No turn owed any more: the next refusal owes one.
+	if ok, wait, owed := b.allow(now, 2, 3); ok || wait != 500*time.Millisecond || owed != 1 {
+		t.Fatalf("after the turns: ok=%v wait=%v owed=%d", ok, wait, owed)
 	}
-	now += 10 * sec // full again: refusals forgotten, and capped at the burst
-	if ok, _ := b.allow(now, 2, 3); !ok || b.drops != 0 || b.tokens != 2 {
-		t.Fatalf("after calm: drops=%d tokens=%v", b.drops, b.tokens)
+	now += 10 * sec // full again, and capped at the burst
+	if ok, _, _ := b.allow(now, 2, 3); !ok || b.tokens != 2 {
+		t.Fatalf("after calm: tokens=%v", b.tokens)
+	}
+}
+
+// TestBucketRoundsUp: retry_after is whole milliseconds rounded up, so a client waiting
+// exactly that long finds its token (333.3 ms at 3/s is told 334).
+func TestBucketRoundsUp(t *testing.T) {
+	var b bucket
+	now := int64(1)
+	for range 1000 {
+		ok, wait, owed := b.allow(now, 3, 1)
+		if ok {
+			continue
+		}
+		if owed != 1 || wait%time.Millisecond != 0 {
+			t.Fatalf("wait %v owed %d", wait, owed)
+		}
+		now += int64(wait)
+		if ok, _, _ := b.allow(now, 3, 1); !ok {
+			t.Fatalf("resent after exactly %v: refused", wait)
+		}
 	}
 }
 
