@@ -12,6 +12,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 )
 
@@ -291,5 +292,41 @@ func TestSendQueueOverflow(t *testing.T) {
 	}
 	if g2.Dropped != 1 {
 		t.Fatalf("stats %+v", g2)
+	}
+}
+
+// A rate-limit refusal that finds the send queue full closes the connection as a flood
+// (ERROR RATE_LIMITED seq 0 in place of the queue), never as a slow consumer: the server's
+// own refusals are not the client being slow to read.
+func TestRefusalIntoAFullQueueIsAFlood(t *testing.T) {
+	g := newUnstarted(t, Config{SendQueue: 3, FrameRate: 0.001, FrameBurst: 50})
+	rc := &recordingConn{wrote: make(chan struct{}, 4)}
+	s := g.newSession(rc)
+	for range 3 {
+		if err := s.enqueue([]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.limit.tokens, s.limit.last = 0, g.now() // the bucket is empty
+	if s.handle(&protocol.Frame{Op: protocol.OpHeartbeat, Seq: 7}) {
+		t.Fatal("the connection goes on after a refusal it has no room for")
+	}
+	g.flush.start(1)
+	defer g.flush.stop()
+	<-rc.wrote
+	st := g.Stats()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.writes) != 1 || len(rc.writes[0]) != 1 {
+		t.Fatalf("writes %v, want the flood's ERROR alone", rc.writes)
+	}
+	f, _, err := protocol.Parse(rc.writes[0][0], 0)
+	var e frame.Error
+	if err != nil || f.Op != protocol.OpError || f.Seq != 0 || protocol.DecodeBody(f.Body, &e) != nil ||
+		e.Code != int32(common.ErrorCode_RATE_LIMITED) || e.Message != floodMessage {
+		t.Fatalf("wrote %s [%d] %+v (%v), want ERROR RATE_LIMITED [0]", f.Op, f.Seq, &e, err)
+	}
+	if st.Floods != 1 || st.Dropped != 0 || st.RateLimited != 1 {
+		t.Fatalf("floods %d, slow consumers %d, rate limited %d; want 1, 0, 1", st.Floods, st.Dropped, st.RateLimited)
 	}
 }
