@@ -70,6 +70,9 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if resume == 0 {
 		resume = cn.auth.AckedSeq
 	}
+	// max_seq is the truth: a resume point past it (an ack the server once stored past
+	// its inbox, a record from another server's data) would drop every message to come.
+	resume = min(resume, cn.auth.MaxSeq)
 	c.lastSeq.Store(resume)
 	if cfg.AckMode == AckAuto {
 		// What the app already holds counts as delivered, even if that ack was lost.

@@ -118,6 +118,10 @@ func TestResumePoint(t *testing.T) {
 		{"first run starts at the device's acked seq", 0, 5, 5},
 		{"the app's persisted seq wins", 3, 5, 3},
 		{"nothing acked yet", 0, 0, 0},
+		// max_seq (6) is the truth: an acked_seq past it (a DELIVER_ACK of 2^62 an older
+		// server stored) or a persisted seq past it would drop every message.
+		{"an acked seq past max_seq resumes at max_seq", 0, 1 << 62, 6},
+		{"a persisted seq past max_seq resumes at max_seq", 1 << 62, 5, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +131,15 @@ func TestResumePoint(t *testing.T) {
 			cfg := testConfig(t, s)
 			cfg.LastSeq = tt.lastSeq
 			c := dial(t, cfg)
-			wantSeqs(t, receive(t, c, int(6-tt.wantAfter)), tt.wantAfter+1, 6)
+			if tt.wantAfter < 6 {
+				wantSeqs(t, receive(t, c, int(6-tt.wantAfter)), tt.wantAfter+1, 6)
+			}
+			// What comes after the resume point is delivered, not dropped as seen.
+			next := msgs(7, 7)
+			s.store(next...)
+			s.accept().push(next...)
+			wantSeqs(t, receive(t, c, 1), 7, 7)
+			s.waitFor("the first sync", func() bool { return len(s.syncs) > 0 })
 			s.mu.Lock()
 			first := s.syncs[0]
 			s.mu.Unlock()

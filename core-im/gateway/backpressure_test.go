@@ -90,14 +90,18 @@ func TestFloodIsRateLimited(t *testing.T) {
 			if !got.Temporary || got.RetryAfterMs <= 0 {
 				t.Fatalf("error %+v", got)
 			}
-			// Sustained: after 3 bursts' worth of refusals, the connection is closed.
+			// Sustained without waiting: once more turns are owed than the burst, the
+			// connection is closed as a flood, with ERROR RATE_LIMITED seq 0.
 			batch := []byte{}
-			for i := range 3*4 - 1 {
+			for i := range 4 {
 				batch = protocol.AppendMessage(batch, protocol.OpHeartbeat, uint32(100+i), nil, &frame.Heartbeat{})
 			}
 			c.raw(batch)
-			for i := range 3*4 - 1 {
+			for i := range 3 {
 				c.expectError(uint32(100+i), common.ErrorCode_RATE_LIMITED)
+			}
+			if last := c.expectError(0, common.ErrorCode_RATE_LIMITED); last.Message != floodMessage {
+				t.Fatalf("flood close %+v", last)
 			}
 			c.expectClosed()
 			e.logic.mu.Lock()
@@ -106,8 +110,8 @@ func TestFloodIsRateLimited(t *testing.T) {
 			if sends != 0 {
 				t.Fatalf("a refused SEND reached logic")
 			}
-			if s := e.g.Stats(); s.RateLimited != 3*4 {
-				t.Fatalf("rate limited %d", s.RateLimited)
+			if s := e.g.Stats(); s.RateLimited != 5 || s.Floods != 1 || s.Dropped != 0 {
+				t.Fatalf("rate limited %d, floods %d, slow consumers %d; want 5, 1, 0", s.RateLimited, s.Floods, s.Dropped)
 			}
 		})
 	}

@@ -13,9 +13,11 @@ import (
 // logicTimeout bounds one logic call made for a client request.
 const logicTimeout = 10 * time.Second
 
-// floodFactor: a connection refused this many bursts' worth of frames without calming
-// down is closed; answering a flood forever would cost more than the flood.
-const floodFactor = 3
+// A connection owing more turns than its burst (more frames refused and waiting for their
+// retry_after than the burst holds) is not waiting as told: it is flooding and is closed.
+// The bound keeps the refusals queued for it (with the answers to the burst it was let
+// through) under the send queue, so a flood is never mistaken for a slow consumer.
+func (c Config) floodTurns() int { return c.FrameBurst }
 
 // handle processes one frame from the client and reports whether the reader should go on.
 // Frames of one session come here one at a time, in order. f.Body may alias the reader's
@@ -29,17 +31,15 @@ func (s *session) handle(f *protocol.Frame) bool {
 	now := g.now()
 	s.lastSeen.Store(now)
 
-	if ok, wait := s.limit.allow(now, g.cfg.FrameRate, g.cfg.FrameBurst); !ok {
+	if ok, wait, owed := s.limit.allow(now, g.cfg.FrameRate, g.cfg.FrameBurst); !ok {
 		g.stats.rateLimited.Add(1)
 		e := errorBody(f, common.ErrorCode_RATE_LIMITED, "too many frames")
 		e.Temporary, e.RetryAfterMs = true, int32(min(wait/time.Millisecond, math.MaxInt32))
-		if int(s.limit.drops) >= floodFactor*g.cfg.FrameBurst {
-			g.log.Warn("frame flood: closing connection", s.attrs()...)
-			s.fatal(f, e, "frame flood")
+		if owed > g.cfg.floodTurns() {
+			s.flood(e)
 			return false
 		}
-		s.replyError(f, e)
-		return true
+		return s.refuse(f, e)
 	}
 
 	ctx, end := s.begin(f)

@@ -124,6 +124,7 @@ type Metrics struct {
 //	bangbang_gateway_frames_sent_total                      counter
 //	bangbang_gateway_frames_rate_limited_total              counter
 //	bangbang_gateway_slow_consumers_total                   counter: connections closed for a full send queue
+//	bangbang_gateway_floods_total                           counter: connections closed for flooding (sending on while refused)
 //	bangbang_gateway_push_connections_total{result}         counter: delivered, missing (not on this node), dropped (queue full), pending_auth
 func newMetrics(reg prometheus.Registerer, g *Gateway) (*Metrics, error) {
 	requests, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -146,6 +147,7 @@ var (
 	descFramesOut   = prometheus.NewDesc("bangbang_gateway_frames_sent_total", "Frames written to clients.", nil, nil)
 	descRateLimited = prometheus.NewDesc("bangbang_gateway_frames_rate_limited_total", "Client frames refused by the per-connection rate limit.", nil, nil)
 	descSlow        = prometheus.NewDesc("bangbang_gateway_slow_consumers_total", "Connections closed because their send queue was full.", nil, nil)
+	descFloods      = prometheus.NewDesc("bangbang_gateway_floods_total", "Connections closed for flooding: more frames refused by the rate limit and not yet due to be resent than the burst.", nil, nil)
 	descPush        = prometheus.NewDesc("bangbang_gateway_push_connections_total", "Pushed frames by what became of them per connection.", []string{"result"}, nil)
 )
 
@@ -153,7 +155,7 @@ var (
 type statsCollector struct{ g *Gateway }
 
 func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descFramesIn, descFramesOut, descRateLimited, descSlow, descPush} {
+	for _, d := range []*prometheus.Desc{descConns, descFramesIn, descFramesOut, descRateLimited, descSlow, descFloods, descPush} {
 		ch <- d
 	}
 }
@@ -166,6 +168,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descFramesOut, prometheus.CounterValue, float64(st.FramesOut))
 	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))
 	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(st.Dropped))
+	ch <- prometheus.MustNewConstMetric(descFloods, prometheus.CounterValue, float64(st.Floods))
 	for _, p := range []struct {
 		result string
 		n      uint64

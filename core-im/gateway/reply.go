@@ -34,8 +34,16 @@ func seqOf(f *protocol.Frame) uint32 {
 }
 
 // reply queues a response to req. A full queue closes the session; the caller learns
-// it through the next open check, so the error needs no handling here.
+// it through the next open check, so the error needs no handling here. A body over the
+// frame limit is never sent (clients reject such frames): the client gets INTERNAL.
 func (s *session) reply(req *protocol.Frame, op protocol.Op, body protocol.Body) {
+	if n := body.BLength(); n > s.g.cfg.MaxBody {
+		s.g.log.Error("reply over the frame limit not sent", append(s.attrs(), "op", op.String(), "bytes", n)...)
+		e := errorBody(req, common.ErrorCode_INTERNAL, "internal error")
+		s.noteError(req, e)
+		body = e
+		op = protocol.OpError
+	}
 	_ = s.enqueue(encode(op, req.Seq, body))
 }
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
@@ -65,12 +66,18 @@ func (s *session) sync(ctx context.Context, f *protocol.Frame) {
 		s.replyError(f, s.failure(ctx, f, "sync", err))
 		return
 	}
-	s.reply(f, protocol.OpSyncResp, &frame.SyncResponse{
-		Messages: resp.GetMessages(), HasMore: resp.GetHasMore(), MaxSeq: resp.GetMaxSeq(),
-	})
+	page := &frame.SyncResponse{Messages: resp.GetMessages(), HasMore: resp.GetHasMore(), MaxSeq: resp.GetMaxSeq()}
+	// Logic pages by bytes; a page over the frame limit all the same (a logic of another
+	// version) is cut here: has_more tells the client to ask for the rest.
+	if n := protocol.FitSync(page.Messages, s.g.cfg.MaxBody); n < len(page.Messages) {
+		page.Messages, page.HasMore = page.Messages[:n], true
+	}
+	s.reply(f, protocol.OpSyncResp, page)
 }
 
-// ack has no reply: a lost ack only means the device syncs a little more next time.
+// ack has no reply when it succeeds: a lost ack only means the device syncs a little more
+// next time. A seq logic refuses (past the user's newest inbox seq) is the client's
+// mistake and is answered with ERROR BAD_REQUEST; any other failure is only logged.
 func (s *session) ack(ctx context.Context, f *protocol.Frame) {
 	var req frame.DeliverAck
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
@@ -81,6 +88,11 @@ func (s *session) ack(ctx context.Context, f *protocol.Frame) {
 	call, cancel := s.call(ctx)
 	_, err := s.g.logic.Ack(call, &logicgen.AckRequest{UserId: id.user, DeviceId: id.device, Seq: req.Seq})
 	cancel()
+	var ime *common.IMError
+	if errors.As(err, &ime) && ime.Code == int32(common.ErrorCode_BAD_REQUEST) {
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, ime.Message))
+		return
+	}
 	if err != nil {
 		s.g.log.WarnContext(ctx, "ack failed", append(s.attrs(), "seq", req.Seq, "err", err)...)
 	}

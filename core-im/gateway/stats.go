@@ -10,6 +10,7 @@ type Stats struct {
 	FramesOut     uint64 // frames written to clients
 	Dropped       uint64 // connections closed because their send queue was full
 	RateLimited   uint64 // client frames refused by the per-connection rate limit
+	Floods        uint64 // connections closed for sending on while refused (not in Dropped)
 
 	// Pushes (Deliver), counted per connection named.
 	PushDelivered   uint64 // queued on the connection
@@ -22,6 +23,7 @@ type counters struct {
 	open, authenticated  atomic.Int64
 	framesIn, framesOut  atomic.Uint64
 	dropped, rateLimited atomic.Uint64
+	floods               atomic.Uint64
 
 	pushDelivered, pushMissing, pushDropped, pushPendingAuth atomic.Uint64
 }
@@ -34,6 +36,7 @@ func (c *counters) snapshot() Stats {
 		FramesOut:     c.framesOut.Load(),
 		Dropped:       c.dropped.Load(),
 		RateLimited:   c.rateLimited.Load(),
+		Floods:        c.floods.Load(),
 
 		PushDelivered:   c.pushDelivered.Load(),
 		PushMissing:     c.pushMissing.Load(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
 )
 
@@ -20,24 +21,51 @@ func TestBucket(t *testing.T) {
 	var b bucket
 	now := int64(1)
 	for i := range 3 {
-		if ok, _ := b.allow(now, 2, 3); !ok {
+		if ok, _, _ := b.allow(now, 2, 3); !ok {
 			t.Fatalf("frame %d of the burst refused", i)
 		}
 	}
-	ok, wait := b.allow(now, 2, 3)
-	if ok || wait != 500*time.Millisecond || b.drops != 1 {
-		t.Fatalf("over the burst: ok=%v wait=%v drops=%d", ok, wait, b.drops)
+	// Refused frames get turns, first come first served: one token every 500 ms.
+	for i, want := range []time.Duration{500 * time.Millisecond, time.Second, 1500 * time.Millisecond} {
+		ok, wait, owed := b.allow(now, 2, 3)
+		if ok || wait != want || owed != i+1 {
+			t.Fatalf("refusal %d: ok=%v wait=%v owed=%d; want %v, %d", i, ok, wait, owed, want, i+1)
+		}
 	}
-	now += sec / 2 // one token back
-	if ok, _ := b.allow(now, 2, 3); !ok {
-		t.Fatal("refill refused")
+	// Each resent when told finds its token.
+	for i, at := range []int64{sec / 2, sec, 3 * sec / 2} {
+		if ok, _, _ := b.allow(now+at, 2, 3); !ok {
+			t.Fatalf("resend %d at its turn refused", i)
+		}
 	}
-	if ok, _ := b.allow(now, 2, 3); ok || b.drops != 2 {
-		t.Fatalf("drops %d", b.drops)
+	now += 3 * sec / 2
+	// No turn owed any more: the next refusal owes one.
+	if ok, wait, owed := b.allow(now, 2, 3); ok || wait != 500*time.Millisecond || owed != 1 {
+		t.Fatalf("after the turns: ok=%v wait=%v owed=%d", ok, wait, owed)
 	}
-	now += 10 * sec // full again: refusals forgotten, and capped at the burst
-	if ok, _ := b.allow(now, 2, 3); !ok || b.drops != 0 || b.tokens != 2 {
-		t.Fatalf("after calm: drops=%d tokens=%v", b.drops, b.tokens)
+	now += 10 * sec // full again, and capped at the burst
+	if ok, _, _ := b.allow(now, 2, 3); !ok || b.tokens != 2 {
+		t.Fatalf("after calm: tokens=%v", b.tokens)
+	}
+}
+
+// TestBucketRoundsUp: retry_after is whole milliseconds rounded up, so a client waiting
+// exactly that long finds its token (333.3 ms at 3/s is told 334).
+func TestBucketRoundsUp(t *testing.T) {
+	var b bucket
+	now := int64(1)
+	for range 1000 {
+		ok, wait, owed := b.allow(now, 3, 1)
+		if ok {
+			continue
+		}
+		if owed != 1 || wait%time.Millisecond != 0 {
+			t.Fatalf("wait %v owed %d", wait, owed)
+		}
+		now += int64(wait)
+		if ok, _, _ := b.allow(now, 3, 1); !ok {
+			t.Fatalf("resent after exactly %v: refused", wait)
+		}
 	}
 }
 
@@ -264,5 +292,41 @@ func TestSendQueueOverflow(t *testing.T) {
 	}
 	if g2.Dropped != 1 {
 		t.Fatalf("stats %+v", g2)
+	}
+}
+
+// A rate-limit refusal that finds the send queue full closes the connection as a flood
+// (ERROR RATE_LIMITED seq 0 in place of the queue), never as a slow consumer: the server's
+// own refusals are not the client being slow to read.
+func TestRefusalIntoAFullQueueIsAFlood(t *testing.T) {
+	g := newUnstarted(t, Config{SendQueue: 3, FrameRate: 0.001, FrameBurst: 50})
+	rc := &recordingConn{wrote: make(chan struct{}, 4)}
+	s := g.newSession(rc)
+	for range 3 {
+		if err := s.enqueue([]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.limit.tokens, s.limit.last = 0, g.now() // the bucket is empty
+	if s.handle(&protocol.Frame{Op: protocol.OpHeartbeat, Seq: 7}) {
+		t.Fatal("the connection goes on after a refusal it has no room for")
+	}
+	g.flush.start(1)
+	defer g.flush.stop()
+	<-rc.wrote
+	st := g.Stats()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.writes) != 1 || len(rc.writes[0]) != 1 {
+		t.Fatalf("writes %v, want the flood's ERROR alone", rc.writes)
+	}
+	f, _, err := protocol.Parse(rc.writes[0][0], 0)
+	var e frame.Error
+	if err != nil || f.Op != protocol.OpError || f.Seq != 0 || protocol.DecodeBody(f.Body, &e) != nil ||
+		e.Code != int32(common.ErrorCode_RATE_LIMITED) || e.Message != floodMessage {
+		t.Fatalf("wrote %s [%d] %+v (%v), want ERROR RATE_LIMITED [0]", f.Op, f.Seq, &e, err)
+	}
+	if st.Floods != 1 || st.Dropped != 0 || st.RateLimited != 1 {
+		t.Fatalf("floods %d, slow consumers %d, rate limited %d; want 1, 0, 1", st.Floods, st.Dropped, st.RateLimited)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/core-im/store"
 	"github.com/bangbang-im/bangbang/gen/common"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
@@ -90,7 +91,8 @@ func (s *Service) userExists(ctx context.Context, id string) error {
 	return nil
 }
 
-// Sync pages a user's inbox after a sequence.
+// Sync pages a user's inbox after a sequence: up to limit messages, and no more than one
+// SYNC_RESP frame holds.
 func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (_ *logicgen.SyncResponse, err error) {
 	ctx, done := s.observe(ctx, "Sync", req.UserId)
 	defer func() { done(err) }()
@@ -113,10 +115,20 @@ func (s *Service) Sync(ctx context.Context, req *logicgen.SyncRequest) (_ *logic
 	for i, m := range msgs {
 		resp.Messages[i] = toWire(m.Message, m.Seq)
 	}
+	// A page is bounded by bytes as well as by count: the SYNC_RESP holding it fits one
+	// frame. It always holds the first message, so paging progresses; every message the
+	// server accepts fits a frame alone (MaxBodyBytes).
+	if n := protocol.FitSync(resp.Messages, 0); n < len(resp.Messages) {
+		resp.Messages, resp.HasMore = resp.Messages[:n], true
+	}
+	if len(resp.Messages) > 0 && !protocol.MessageFits(resp.Messages[0], 0) {
+		s.log.ErrorContext(ctx, "sync: a stored message is too large for a frame", "user", req.UserId, "seq", resp.Messages[0].Seq)
+	}
 	return resp, nil
 }
 
-// Ack records that a device holds everything up to seq.
+// Ack records that a device holds everything up to seq; a seq past the user's newest inbox
+// seq is refused (BAD_REQUEST) and changes nothing.
 func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (_ *logicgen.AckResponse, err error) {
 	ctx, done := s.observe(ctx, "Ack", req.UserId)
 	defer func() { done(err) }()
@@ -124,13 +136,17 @@ func (s *Service) Ack(ctx context.Context, req *logicgen.AckRequest) (_ *logicge
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "ack: user, device and seq >= 0 required")
 	}
 	acked, err := s.store.AckDelivered(ctx, req.UserId, req.DeviceId, req.Seq)
+	if pastEnd(err) {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "ack: seq %d is past the newest inbox seq", req.Seq)
+	}
 	if err != nil {
 		return nil, s.internal(ctx, "ack", err, userAttrs(req.UserId, req.DeviceId)...)
 	}
 	return &logicgen.AckResponse{AckedSeq: acked}, nil
 }
 
-// Read records a read mark and tells the other participant's devices (a read receipt).
+// Read records a read mark and tells the other participant's devices (a read receipt); a
+// conv_seq past the conversation's newest is refused (BAD_REQUEST) and changes nothing.
 func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (_ *logicgen.ReadResponse, err error) {
 	ctx, done := s.observe(ctx, "Read", req.UserId)
 	defer func() { done(err) }()
@@ -142,6 +158,9 @@ func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (_ *logic
 		return nil, err
 	}
 	readSeq, err := s.store.MarkRead(ctx, req.UserId, req.ConvId, req.ConvSeq)
+	if pastEnd(err) {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "read: conv_seq %d is past the conversation's newest", req.ConvSeq)
+	}
 	if err != nil {
 		return nil, s.internal(ctx, "read", err, "user", req.UserId, "conv", req.ConvId)
 	}
@@ -151,6 +170,13 @@ func (s *Service) Read(ctx context.Context, req *logicgen.ReadRequest) (_ *logic
 		}
 	}
 	return &logicgen.ReadResponse{ReadSeq: readSeq}, nil
+}
+
+// pastEnd tells the store's refusal of a mark past what exists (Acks and read marks never
+// pass what exists): the client's mistake, told as BAD_REQUEST with the number it sent.
+func pastEnd(err error) bool {
+	var ie *store.InvalidError
+	return errors.As(err, &ie) && ie.Field == "seq"
 }
 
 // readPeer checks that user takes part in conv and returns whom to send a receipt to ("" for

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/core-im/router"
 	"github.com/bangbang-im/bangbang/core-im/store"
 	"github.com/bangbang-im/bangbang/gen/common"
@@ -23,7 +24,7 @@ import (
 // (campaign dedup keys are "<key>/<user>") stay within the store's 128-byte limit.
 const (
 	MaxIDBytes       = 64
-	MaxBodyBytes     = 64 << 10
+	MaxBodyBytes     = protocol.MaxMessageBody // 63 KiB: the largest message still fits a PUSH or SYNC_RESP
 	MaxContentType   = 128
 	MaxPushUsers     = 1000
 	MaxBatchItems    = 1000 // items of one Receipts call, users of one EnsureUsers call

@@ -55,6 +55,10 @@ func testReceipts(t *testing.T, b backend) {
 	if got, err := s.Receipts(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("receipts of no queries = %v, %v; want none", got, err)
 	}
+	// Marks never pass what exists: m1's inbox gets 18 seqs, s:m1 11, the chat 7, m2's 4.
+	appendN(t, s, 11, system("m1"))
+	appendN(t, s, 7, chat("m1", "c1", ""))
+	appendN(t, s, 4, system("m2"))
 	for _, a := range []struct {
 		user, device string
 		seq          int64

@@ -29,6 +29,10 @@ func runContract(t *testing.T, b backend) {
 		{"SyncPaging", testSyncPaging},
 		{"AcksMonotonic", testAcksMonotonic},
 		{"ReadMarksMonotonic", testReadMarksMonotonic},
+		{"AcksNeverPassTheInbox", testAcksBounded},
+		{"ReadMarksNeverPassTheConversation", testReadMarksBounded},
+		{"MarksBoundedUnderConcurrentAppends", testMarksBoundedConcurrent},
+		{"MarksStoredPastTheEndReadCapped", testMarksPlantedPastEnd},
 		{"Users", testUsers},
 		{"Receipts", testReceipts},
 		{"PutUsersIfAbsent", testPutUsersIfAbsent},
@@ -159,6 +163,7 @@ func testSyncPaging(t *testing.T, b backend) {
 func testAcksMonotonic(t *testing.T, b backend) {
 	s := b.open(t, Options{})
 	ctx := t.Context()
+	appendN(t, s, 9, system("m1"))
 	if got, err := s.DeliveredSeq(ctx, "m1", "phone"); err != nil || got != 0 {
 		t.Fatalf("delivered seq before any ack = %d, %v", got, err)
 	}
@@ -190,6 +195,7 @@ func testReadMarksMonotonic(t *testing.T, b backend) {
 	if got, err := s.ReadSeq(ctx, "m1", conv); err != nil || got != 0 {
 		t.Fatalf("read seq before any mark = %d, %v", got, err)
 	}
+	appendN(t, s, 10, chat("m1", "c1", ""))
 	for _, step := range []struct{ mark, want int64 }{{4, 4}, {2, 4}, {10, 10}, {10, 10}} {
 		got, err := s.MarkRead(ctx, "m1", conv, step.mark)
 		if err != nil || got != step.want {

@@ -16,6 +16,11 @@
 // assigned by the database inside the transaction, never cached in memory,
 // which is what lets several processes append to the same conversation.
 //
+// Delivery acks and read marks never pass what exists: the upsert that records one reads
+// the inbox's (or conversation's) last sequence in the same statement and refuses a mark
+// past it, so no race records more than exists; marks stored past it by an older version
+// read as the last sequence and are lowered by the next mark.
+//
 // A sender's retry is recognised by (From, ClientMsgID): the first message is
 // returned again, with its ConvSeq and inbox Seqs, marked Duplicate, and nothing
 // is written.

@@ -18,6 +18,9 @@ type backend struct {
 	// without raising the counter, so the next Append to convID fails in the
 	// database.
 	plantConflict func(t testing.TB, s Store, convID string)
+	// plantMarks stores a delivery ack (user, "phone") and a read mark (user, convID) of
+	// seq behind the store's back, past any bound, as an older version could have.
+	plantMarks func(t testing.TB, s Store, user, convID string, seq int64)
 }
 
 type queueStatser interface {
@@ -77,6 +80,16 @@ func system(to string) NewMessage {
 		ContentType: "application/json",
 		Body:        []byte(`{"notice":"listing refreshed"}`),
 		SentAt:      time.Now(),
+	}
+}
+
+// appendN appends m n times (m has no ClientMsgID, so each is a new message).
+func appendN(t testing.TB, s Store, n int, m NewMessage) {
+	t.Helper()
+	for range n {
+		if _, err := s.Append(t.Context(), m); err != nil {
+			t.Fatalf("append: %v", err)
+		}
 	}
 }
 

@@ -109,9 +109,14 @@ func (s *pgStore) AckDelivered(ctx context.Context, userID, deviceID string, seq
 	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
 		return 0, err
 	}
-	return s.queryZero(ctx, "ack delivered", `
-INSERT INTO delivery_acks AS a (user_id, device_id, seq) VALUES ($1, $2, $3)
-ON CONFLICT (user_id, device_id) DO UPDATE SET seq = GREATEST(a.seq, EXCLUDED.seq)
+	// The bound is read in the statement that writes: no ack passes the inbox's last seq,
+	// whatever runs beside it (last_seq only grows, so a bound read a moment early is
+	// still one that exists). A mark stored above it before the bound existed is lowered.
+	return s.queryMark(ctx, "ack delivered", errAckPastEnd, `
+INSERT INTO delivery_acks AS a (user_id, device_id, seq)
+SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)
+ON CONFLICT (user_id, device_id) DO UPDATE
+SET seq = GREATEST(LEAST(a.seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)), EXCLUDED.seq)
 RETURNING seq`, userID, deviceID, seq)
 }
 
@@ -122,8 +127,10 @@ func (s *pgStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (in
 	if err := checkMark("userID", userID, "deviceID", deviceID, 0); err != nil {
 		return 0, err
 	}
-	return s.queryZero(ctx, "delivered seq",
-		`SELECT seq FROM delivery_acks WHERE user_id = $1 AND device_id = $2`, userID, deviceID)
+	return s.queryZero(ctx, "delivered seq", `
+SELECT LEAST(a.seq, coalesce(u.last_seq, 0))
+FROM delivery_acks a LEFT JOIN user_seqs u ON u.user_id = a.user_id
+WHERE a.user_id = $1 AND a.device_id = $2`, userID, deviceID)
 }
 
 func (s *pgStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
@@ -133,9 +140,11 @@ func (s *pgStore) MarkRead(ctx context.Context, userID, convID string, seq int64
 	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
 		return 0, err
 	}
-	return s.queryZero(ctx, "mark read", `
-INSERT INTO read_marks AS r (user_id, conv_id, seq) VALUES ($1, $2, $3)
-ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = GREATEST(r.seq, EXCLUDED.seq)
+	return s.queryMark(ctx, "mark read", errReadPastEnd, `
+INSERT INTO read_marks AS r (user_id, conv_id, seq)
+SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)
+ON CONFLICT (user_id, conv_id) DO UPDATE
+SET seq = GREATEST(LEAST(r.seq, coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)), EXCLUDED.seq)
 RETURNING seq`, userID, convID, seq)
 }
 
@@ -146,16 +155,20 @@ func (s *pgStore) ReadSeq(ctx context.Context, userID, convID string) (int64, er
 	if err := checkMark("userID", userID, "convID", convID, 0); err != nil {
 		return 0, err
 	}
-	return s.queryZero(ctx, "read seq",
-		`SELECT seq FROM read_marks WHERE user_id = $1 AND conv_id = $2`, userID, convID)
+	return s.queryZero(ctx, "read seq", `
+SELECT LEAST(r.seq, coalesce(c.last_seq, 0))
+FROM read_marks r LEFT JOIN conversations c ON c.id = r.conv_id
+WHERE r.user_id = $1 AND r.conv_id = $2`, userID, convID)
 }
 
 // pgReceiptsSQL answers all queries in one statement. The primary keys serve both
 // lookups: delivery_acks (user_id, device_id) gives a user's acks as one index range,
 // read_marks (user_id, conv_id) the mark.
 const pgReceiptsSQL = `
-SELECT coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
-       coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0)
+SELECT LEAST(coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
+             coalesce((SELECT u.last_seq FROM user_seqs u WHERE u.user_id = q.user_id), 0)),
+       LEAST(coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0),
+             coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = q.conv_id), 0))
 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(user_id, conv_id, ord)
 ORDER BY q.ord`
 
@@ -196,6 +209,20 @@ func (s *pgStore) Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receipt, e
 		return nil, fmt.Errorf("receipts: %d rows for %d queries", i, len(qs))
 	}
 	return out, nil
+}
+
+// queryMark runs a mark upsert returning the effective mark; no row means its bound
+// refused the mark, which is pastEnd.
+func (s *pgStore) queryMark(ctx context.Context, what string, pastEnd error, sql string, args ...any) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, pastEnd
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // queryZero runs a query returning one int64, or 0 when it returns no row.

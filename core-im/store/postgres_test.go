@@ -80,6 +80,16 @@ VALUES (gen_random_uuid(), $1, 1, 'x', 'x', '', 1, '', '', now())`, convID)
 				t.Fatal(err)
 			}
 		},
+		plantMarks: func(t testing.TB, s Store, user, convID string, seq int64) {
+			t.Helper()
+			pool := s.(*pgStore).pool
+			if _, err := pool.Exec(t.Context(), `INSERT INTO delivery_acks (user_id, device_id, seq) VALUES ($1, 'phone', $2)`, user, seq); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pool.Exec(t.Context(), `INSERT INTO read_marks (user_id, conv_id, seq) VALUES ($1, $2, $3)`, user, convID, seq); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }
 

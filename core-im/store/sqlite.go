@@ -134,10 +134,14 @@ func (s *sqliteStore) AckDelivered(ctx context.Context, userID, deviceID string,
 	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
 		return 0, err
 	}
-	return queryZero(ctx, s.write, "ack delivered", `
-INSERT INTO delivery_acks (user_id, device_id, seq) VALUES (?, ?, ?)
-ON CONFLICT (user_id, device_id) DO UPDATE SET seq = max(seq, excluded.seq)
-RETURNING seq`, userID, deviceID, seq)
+	// The bound is read in the statement that writes: no ack passes the inbox's last seq,
+	// whatever runs beside it. A mark stored above it before the bound existed is lowered.
+	return queryMark(ctx, s.write, "ack delivered", errAckPastEnd, `
+INSERT INTO delivery_acks (user_id, device_id, seq)
+SELECT ?, ?, ? WHERE ? <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = ?), 0)
+ON CONFLICT (user_id, device_id) DO UPDATE
+SET seq = max(min(seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = excluded.user_id), 0)), excluded.seq)
+RETURNING seq`, userID, deviceID, seq, seq, userID)
 }
 
 func (s *sqliteStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error) {
@@ -147,8 +151,10 @@ func (s *sqliteStore) DeliveredSeq(ctx context.Context, userID, deviceID string)
 	if err := checkMark("userID", userID, "deviceID", deviceID, 0); err != nil {
 		return 0, err
 	}
-	return queryZero(ctx, s.read, "delivered seq",
-		`SELECT seq FROM delivery_acks WHERE user_id = ? AND device_id = ?`, userID, deviceID)
+	return queryZero(ctx, s.read, "delivered seq", `
+SELECT min(a.seq, coalesce(u.last_seq, 0))
+FROM delivery_acks a LEFT JOIN user_seqs u ON u.user_id = a.user_id
+WHERE a.user_id = ? AND a.device_id = ?`, userID, deviceID)
 }
 
 func (s *sqliteStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
@@ -158,10 +164,12 @@ func (s *sqliteStore) MarkRead(ctx context.Context, userID, convID string, seq i
 	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
 		return 0, err
 	}
-	return queryZero(ctx, s.write, "mark read", `
-INSERT INTO read_marks (user_id, conv_id, seq) VALUES (?, ?, ?)
-ON CONFLICT (user_id, conv_id) DO UPDATE SET seq = max(seq, excluded.seq)
-RETURNING seq`, userID, convID, seq)
+	return queryMark(ctx, s.write, "mark read", errReadPastEnd, `
+INSERT INTO read_marks (user_id, conv_id, seq)
+SELECT ?, ?, ? WHERE ? <= coalesce((SELECT last_seq FROM conversations WHERE id = ?), 0)
+ON CONFLICT (user_id, conv_id) DO UPDATE
+SET seq = max(min(seq, coalesce((SELECT last_seq FROM conversations WHERE id = excluded.conv_id), 0)), excluded.seq)
+RETURNING seq`, userID, convID, seq, seq, convID)
 }
 
 func (s *sqliteStore) ReadSeq(ctx context.Context, userID, convID string) (int64, error) {
@@ -171,8 +179,10 @@ func (s *sqliteStore) ReadSeq(ctx context.Context, userID, convID string) (int64
 	if err := checkMark("userID", userID, "convID", convID, 0); err != nil {
 		return 0, err
 	}
-	return queryZero(ctx, s.read, "read seq",
-		`SELECT seq FROM read_marks WHERE user_id = ? AND conv_id = ?`, userID, convID)
+	return queryZero(ctx, s.read, "read seq", `
+SELECT min(r.seq, coalesce(c.last_seq, 0))
+FROM read_marks r LEFT JOIN conversations c ON c.id = r.conv_id
+WHERE r.user_id = ? AND r.conv_id = ?`, userID, convID)
 }
 
 // Receipts answers all queries with one statement over a VALUES list (3 parameters a
@@ -202,8 +212,10 @@ func (s *sqliteStore) Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receip
 	rows, err := s.read.QueryContext(ctx, `
 WITH q(ord, user_id, conv_id) AS (SELECT key, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
 SELECT q.ord,
-       coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
-       coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0)
+       min(coalesce((SELECT max(a.seq) FROM delivery_acks a WHERE a.user_id = q.user_id), 0),
+           coalesce((SELECT u.last_seq FROM user_seqs u WHERE u.user_id = q.user_id), 0)),
+       min(coalesce((SELECT r.seq FROM read_marks r WHERE r.user_id = q.user_id AND r.conv_id = q.conv_id), 0),
+           coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = q.conv_id), 0))
 FROM q`, string(arg))
 	if err != nil {
 		return nil, fmt.Errorf("receipts: %w", err)
@@ -229,6 +241,20 @@ FROM q`, string(arg))
 		return nil, fmt.Errorf("receipts: %d rows for %d queries", seen, len(qs))
 	}
 	return out, nil
+}
+
+// queryMark runs a mark upsert returning the effective mark; no row means its bound
+// refused the mark, which is pastEnd.
+func queryMark(ctx context.Context, db *sql.DB, what string, pastEnd error, query string, args ...any) (int64, error) {
+	var v int64
+	err := db.QueryRowContext(ctx, query, args...).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, pastEnd
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // queryZero runs a query returning one int64, or 0 when it returns no row.

@@ -51,6 +51,16 @@ VALUES ('planted', ?, 1, 'x', 'x', '', 1, '', x'', 0)`, convID)
 				t.Fatal(err)
 			}
 		},
+		plantMarks: func(t testing.TB, s Store, user, convID string, seq int64) {
+			t.Helper()
+			db := s.(*sqliteStore).write
+			if _, err := db.ExecContext(t.Context(), `INSERT INTO delivery_acks (user_id, device_id, seq) VALUES (?, 'phone', ?)`, user, seq); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(t.Context(), `INSERT INTO read_marks (user_id, conv_id, seq) VALUES (?, ?, ?)`, user, convID, seq); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
 }
 

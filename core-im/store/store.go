@@ -108,14 +108,19 @@ type Store interface {
 	// MaxSeq returns the highest inbox Seq of userID, 0 when the inbox is empty.
 	MaxSeq(ctx context.Context, userID string) (int64, error)
 	// AckDelivered records that deviceID of userID received its inbox up to seq and
-	// returns the effective (highest ever) acked seq.
+	// returns the effective (highest ever) acked seq. A seq past the inbox's newest Seq
+	// (MaxSeq) is refused with an InvalidError (Field "seq") and nothing is written: the
+	// bound is checked in the statement that writes, so no race records more than exists.
 	AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error)
-	// DeliveredSeq returns the highest seq acked by deviceID of userID, 0 when none.
+	// DeliveredSeq returns the highest seq acked by deviceID of userID, 0 when none; never
+	// more than MaxSeq (a mark stored above it by an older version reads as MaxSeq).
 	DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error)
 	// MarkRead records that userID read convID up to ConvSeq seq and returns the
-	// effective (highest ever) read seq.
+	// effective (highest ever) read seq. A seq past convID's newest ConvSeq is refused
+	// with an InvalidError (Field "seq"), checked like AckDelivered's.
 	MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error)
-	// ReadSeq returns the highest ConvSeq of convID read by userID, 0 when none.
+	// ReadSeq returns the highest ConvSeq of convID read by userID, 0 when none; never
+	// more than convID's newest ConvSeq.
 	ReadSeq(ctx context.Context, userID, convID string) (int64, error)
 	// Receipts answers up to MaxBatch queries, in their order, with one read: a campaign
 	// tells from them which of its messages were delivered and read.

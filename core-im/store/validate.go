@@ -218,5 +218,12 @@ func checkMark(userField, userID, keyField, key string, seq int64) error {
 	return nil
 }
 
+// A mark past what exists is refused: a device that acked an inbox seq not yet assigned
+// would skip every message given it later (its next AUTH_OK would report that ack).
+var (
+	errAckPastEnd  = invalid("seq", "past the newest inbox seq")
+	errReadPastEnd = invalid("seq", "past the newest conversation seq")
+)
+
 // msPrecision is the one time representation both backends store and return.
 func msPrecision(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
