@@ -13,11 +13,15 @@ import (
 // logicTimeout bounds one logic call made for a client request.
 const logicTimeout = 10 * time.Second
 
-// A connection owing more turns than its burst (more frames refused and waiting for their
-// retry_after than the burst holds) is not waiting as told: it is flooding and is closed.
-// The bound keeps the refusals queued for it (with the answers to the burst it was let
-// through) under the send queue, so a flood is never mistaken for a slow consumer.
-func (c Config) floodTurns() int { return c.FrameBurst }
+// A connection owing more turns than its burst or two seconds of its rate, whichever is
+// more (frames refused and waiting for their retry_after), is not waiting as told: it is
+// flooding and is closed. The two seconds leave room for a client with a window of frames
+// in flight that it sent before the first refusal could reach it, when the burst is
+// small. With the defaults (50/s, burst 100) the bound is 100, which keeps the refusals
+// queued for a flood (with the answers to the burst it was let through) under the send
+// queue, so a flood is never mistaken for a slow consumer; a refusal that still finds the
+// queue full closes as a flood too.
+func (c Config) floodTurns() int { return max(c.FrameBurst, int(2*c.FrameRate)) }
 
 // handle processes one frame from the client and reports whether the reader should go on.
 // Frames of one session come here one at a time, in order. f.Body may alias the reader's
