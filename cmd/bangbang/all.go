@@ -94,9 +94,9 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
 	lc.add("logic", ignoreCtx(svc.Close))
 
-	gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: "local", IOModel: c.IOModel,
-		TracerProvider: tr.Provider("gateway"), Metrics: reg},
-		svc, tk, log.With("component", "gateway"))
+	gc := c.gatewayConfig()
+	gc.Node, gc.TracerProvider, gc.Metrics = "local", tr.Provider("gateway"), reg
+	gw, err := gateway.New(gc, svc, tk, log.With("component", "gateway"))
 	if err != nil {
 		return err
 	}

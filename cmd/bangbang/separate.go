@@ -144,9 +144,9 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel,
-			TracerProvider: tr.Provider("gateway"), Metrics: reg},
-			lg, tk, lc.log.With("component", "gateway"))
+		gc := c.gatewayConfig()
+		gc.Node, gc.TracerProvider, gc.Metrics = c.Node, tr.Provider("gateway"), reg
+		gw, err := gateway.New(gc, lg, tk, lc.log.With("component", "gateway"))
 		if err != nil {
 			return err
 		}

@@ -46,6 +46,7 @@ type Gateway struct {
 	flush *flusher
 	disc  *disconnector
 	stats counters
+	addrs *addrCap // per-address connection cap of both listeners
 
 	readBufs sync.Pool // *[readBufSize]byte for the goroutine IO model, held only while reading
 
@@ -119,6 +120,7 @@ func New(cfg Config, logic logicgen.LogicService, tokens TokenVerifier, logger *
 			return nil, fmt.Errorf("gateway metrics: %w", err)
 		}
 	}
+	g.addrs = newAddrCap(g, cfg.MaxConnsPerAddr)
 	g.flush = newFlusher(g)
 	g.disc = newDisconnector(g)
 	return g, nil
