@@ -15,6 +15,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/gen/gateway/gatewayservice"
 	"github.com/bangbang-im/bangbang/gen/logic/logicservice"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/tracing"
 )
@@ -105,7 +106,8 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		lc.add("logic server", stop)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		ready := health.New(0, log.With("component", "readyz"), append([]health.Check{storeCheck(st)}, redisCheck("routes", rc)...)...)
+		if err := serveMetrics(c.MetricsAddr, reg, ready, lc); err != nil {
 			return err
 		}
 		log.Info("logic: ready", "addr", c.LogicAddr, "messages", stName, "routes", rtName)
@@ -161,7 +163,8 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("start gateway: %w", err)
 		}
 		lc.add("gateway", gw.Shutdown)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		ready := health.New(0, lc.log.With("component", "readyz"), gatewayCheck(gw), logicCheck(lg, c.Node))
+		if err := serveMetrics(c.MetricsAddr, reg, ready, lc); err != nil {
 			return err
 		}
 		lc.log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
@@ -213,13 +216,14 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		deps.Logic, deps.Tokens, deps.Logger = lg, tk, lc.log.With("component", "edge")
+		deps.Ready = health.New(0, lc.log.With("component", "readyz"), redisCheck("redis", rc)...)
 		ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
 			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 		if err := ed.Start(); err != nil {
 			return err
 		}
 		lc.add("edge", ed.Shutdown)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		if err := serveMetrics(c.MetricsAddr, reg, deps.Ready, lc); err != nil {
 			return err
 		}
 		lc.log.Info("edge: ready", "addr", c.EdgeAddr, "logic", c.LogicAddr)

@@ -198,6 +198,18 @@ func (g *Gateway) WSAddr() net.Addr {
 	return g.ws.addr()
 }
 
+// Ready returns ErrNotServing unless the gateway takes new connections and logins:
+// started, and neither draining nor shutting down (readiness).
+func (g *Gateway) Ready() error {
+	g.mu.Lock()
+	started, stopping := g.started, g.stopping
+	g.mu.Unlock()
+	if !started || stopping || g.draining.Load() || g.refusing.Load() {
+		return ErrNotServing
+	}
+	return nil
+}
+
 // Stats returns the current counters.
 func (g *Gateway) Stats() Stats { return g.stats.snapshot() }
 

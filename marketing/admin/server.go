@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
@@ -58,6 +59,9 @@ type Deps struct {
 	TracerProvider trace.TracerProvider // nil: no server spans
 	Propagator     propagation.TextMapPropagator
 	Logger         *slog.Logger
+	// Ready are the checks GET /readyz runs (the campaign store; in one process, every
+	// component's dependencies); nil: always ready.
+	Ready *health.Readiness
 }
 
 // ErrConfig is returned by New for a configuration it cannot serve safely.
@@ -196,6 +200,7 @@ func (s *Server) routes() {
 	s.h.GET("/healthz", func(ctx context.Context, c *app.RequestContext) {
 		c.JSON(200, map[string]string{"status": "ok"})
 	})
+	s.h.GET("/readyz", s.readyz)
 	s.h.GET("/metrics", adaptor.HertzHandler(promhttp.HandlerFor(s.deps.Metrics, promhttp.HandlerOpts{})))
 	s.h.GET(loginPage, s.loginForm)
 	staff.POST(loginPage, s.login)
@@ -275,4 +280,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// readyz answers GET /readyz: 200 when every dependency answers, else 503 in the API's
+// error shape (code unavailable) with the readiness report's status and checks besides.
+func (s *Server) readyz(ctx context.Context, c *app.RequestContext) {
+	rep := s.deps.Ready.Check(ctx)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(rep.HTTPStatus(), rep)
 }
