@@ -31,7 +31,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
-	c.MetricsAddr = ":8904"
+	c.MetricsAddr = "127.0.0.1:8904"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err

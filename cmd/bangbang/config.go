@@ -22,8 +22,8 @@ type config struct {
 	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
 	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
-	AdminAddr   string        // --admin-addr: staff API; default :8701
-	MetricsAddr string        // --metrics-addr: /metrics and /healthz of a process without the staff API; default per command, "-" none
+	AdminAddr   string        // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
+	MetricsAddr string        // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
 	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
 	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
 	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
@@ -40,7 +40,7 @@ type config struct {
 
 func defaults() config {
 	return config{
-		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: ":8701",
+		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
 		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr,
@@ -178,7 +178,7 @@ func (c *config) gatewayConfig() gateway.Config {
 }
 
 func (f *flagSet) metricsFlag(c *config) {
-	f.str(&c.MetricsAddr, "metrics-addr", `listen address of GET /metrics (Prometheus) and GET /healthz; "-" for none`)
+	f.str(&c.MetricsAddr, "metrics-addr", `listen address of GET /metrics (Prometheus), GET /healthz and GET /readyz; loopback by default, ":port" to expose it; "-" for none`)
 }
 
 func (f *flagSet) edgeFlags(c *config) {

@@ -61,7 +61,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address")
-	c.MetricsAddr = ":8902"
+	c.MetricsAddr = "127.0.0.1:8902"
 	f.metricsFlag(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
 	if err := f.parse(args); err != nil {
@@ -124,7 +124,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
 	f.str(&c.PushAddr, "push-addr", "Kitex listen address for pushes from logic")
 	f.str(&c.Node, "node", "address logic dials for pushes (default: 127.0.0.1 and the --push-addr port)")
-	c.MetricsAddr = ":8903"
+	c.MetricsAddr = "127.0.0.1:8903"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
@@ -185,7 +185,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
 	f.partnerFlags(&p)
-	c.MetricsAddr = ":8702"
+	c.MetricsAddr = "127.0.0.1:8702"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err

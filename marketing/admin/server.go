@@ -29,7 +29,7 @@ import (
 
 // Config of the admin server.
 type Config struct {
-	Addr string // "" means ":8701"
+	Addr string // "" means "127.0.0.1:8701": staff reach it through a proxy or a deliberate bind
 	// Keys are the bootstrap staff keys (BANGBANG_ADMIN_KEY): role admin, acting as
 	// campaign.BootstrapActor, never stored. At least one, each at least 16 bytes.
 	Keys []string
@@ -85,7 +85,7 @@ type Server struct {
 // New checks cfg; Start binds.
 func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Addr == "" {
-		cfg.Addr = ":8701"
+		cfg.Addr = "127.0.0.1:8701"
 	}
 	if len(cfg.Keys) == 0 {
 		return nil, fmt.Errorf("%w: no staff key", ErrConfig)
