@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/admin"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
@@ -50,7 +51,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
 			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"),
-				Propagator: tr.Propagator(), Campaigns: cs, Logic: lg, Logger: lc.log.With("component", "admin")})
+				Propagator: tr.Propagator(), Campaigns: cs, Logic: lg, Logger: lc.log.With("component", "admin"),
+				Ready: health.New(0, lc.log.With("component", "readyz"), campaignsCheck(cs))})
 		if err != nil {
 			return err
 		}

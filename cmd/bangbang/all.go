@@ -9,6 +9,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/gateway"
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	gatewaygen "github.com/bangbang-im/bangbang/gen/gateway"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/admin"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/soap-clients/sim"
@@ -94,9 +95,9 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
 	lc.add("logic", ignoreCtx(svc.Close))
 
-	gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: "local", IOModel: c.IOModel,
-		TracerProvider: tr.Provider("gateway"), Metrics: reg},
-		svc, tk, log.With("component", "gateway"))
+	gc := c.gatewayConfig()
+	gc.Node, gc.TracerProvider, gc.Metrics = "local", tr.Provider("gateway"), reg
+	gw, err := gateway.New(gc, svc, tk, log.With("component", "gateway"))
 	if err != nil {
 		return err
 	}
@@ -117,6 +118,10 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 		return err
 	}
 	deps.Logic, deps.Tokens, deps.Logger, deps.Clicks = svc, tk, log.With("component", "edge"), cs
+	// One process, one readiness: the edge's and the admin API's /readyz check everything.
+	ready := health.New(0, log.With("component", "readyz"),
+		append([]health.Check{storeCheck(st), campaignsCheck(cs), gatewayCheck(gw)}, redisCheck("redis", rc)...)...)
+	deps.Ready = ready
 	ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
 		IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 	if err := ed.Start(); err != nil {
@@ -130,7 +135,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
 		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
-			Campaigns: cs, Logic: svc, Logger: log.With("component", "admin")})
+			Campaigns: cs, Logic: svc, Logger: log.With("component", "admin"), Ready: ready})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/tracing"
@@ -30,7 +31,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
-	c.MetricsAddr = ":8904"
+	c.MetricsAddr = "127.0.0.1:8904"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
@@ -60,7 +61,8 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		ready := health.New(0, lc.log.With("component", "readyz"), append([]health.Check{campaignsCheck(cs)}, redisCheck("redis", rc)...)...)
+		if err := serveMetrics(c.MetricsAddr, reg, ready, lc); err != nil {
 			return err
 		}
 		lc.log.Info("campaign worker: ready", "owner", w.Owner(), "logic", c.LogicAddr)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bangbang-im/bangbang/core-im/gateway"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -21,8 +22,8 @@ type config struct {
 	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
 	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
-	AdminAddr   string        // --admin-addr: staff API; default :8701
-	MetricsAddr string        // --metrics-addr: /metrics and /healthz of a process without the staff API; default per command, "-" none
+	AdminAddr   string        // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
+	MetricsAddr string        // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
 	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
 	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
 	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
@@ -30,6 +31,8 @@ type config struct {
 	TokenSecret string        // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
 	TokenTTL    time.Duration // --token-ttl: token lifetime; default 24h
 	IOModel     string        // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
+	UpgradeWait time.Duration // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
+	AddrCap     int           // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
 	Demo        bool          // --demo: seed demo users (all only)
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
 	ChatRatio   float64       // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
@@ -37,9 +40,10 @@ type config struct {
 
 func defaults() config {
 	return config{
-		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: ":8701",
+		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
+		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr,
 	}
 }
 
@@ -90,6 +94,17 @@ func (f *flagSet) float(p *float64, name, usage string) {
 		*p = x
 	}
 	f.fs.Float64Var(p, name, *p, usage+" ("+envName(name)+")")
+}
+
+func (f *flagSet) integer(p *int, name, usage string) {
+	if v, ok := f.env(name); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil && f.err == nil {
+			f.err = fmt.Errorf("%s: %w", envName(name), err)
+		}
+		*p = n
+	}
+	f.fs.IntVar(p, name, *p, usage+" ("+envName(name)+")")
 }
 
 func (f *flagSet) duration(p *time.Duration, name, usage string) {
@@ -148,10 +163,22 @@ func (f *flagSet) gatewayFlags(c *config) {
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP listen address")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket listen address (path /ws)")
 	f.str(&c.IOModel, "io", "gateway TCP I/O model: goroutine or netpoll")
+	f.duration(&c.UpgradeWait, "ws-upgrade-timeout", "time a WebSocket client has, from its connect, to send its whole upgrade request")
+	f.integer(&c.AddrCap, "max-conns-per-addr", "IM connections (TCP and WebSocket) one client address may hold on a gateway; 0 for no cap")
+}
+
+// gatewayConfig is the gateway's share of c.
+func (c *config) gatewayConfig() gateway.Config {
+	addrCap := c.AddrCap
+	if addrCap <= 0 {
+		addrCap = -1 // the flag's 0 is "no cap", the config's is "default"
+	}
+	return gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, IOModel: c.IOModel,
+		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap}
 }
 
 func (f *flagSet) metricsFlag(c *config) {
-	f.str(&c.MetricsAddr, "metrics-addr", `listen address of GET /metrics (Prometheus) and GET /healthz; "-" for none`)
+	f.str(&c.MetricsAddr, "metrics-addr", `listen address of GET /metrics (Prometheus), GET /healthz and GET /readyz; loopback by default, ":port" to expose it; "-" for none`)
 }
 
 func (f *flagSet) edgeFlags(c *config) {

@@ -27,7 +27,7 @@ commands:
   gateway   an IM gateway (TCP :8800, WebSocket :8801), calling logic over Kitex and serving
             pushes on --push-addr (:8901)
   edge      the merchant HTTP API (:8700): /v1/login, marketing actions, /healthz
-  admin     the staff API (:8701) alone: campaigns, merchants, keys, audit, traces (the
+  admin     the staff API (127.0.0.1:8701) alone: campaigns, merchants, keys, audit, traces (the
             store other processes export to over OTLP), /metrics, /healthz;
             admin key create --role ROLE --name NAME: a staff key, shown once
   campaign  the campaign worker alone; campaign ls | show | start | pause | resume |
@@ -37,8 +37,11 @@ commands:
   im        a terminal IM client: im login | im send | im listen | im chat
   trace     print one trace from the admin API as a tree: bangbang trace TRACE_ID
 
-logic, gateway and edge serve GET /metrics and /healthz on --metrics-addr (:8902, :8903,
-:8702); every process traces as the OTEL_* variables say (docs/operations.md).
+logic, gateway, edge and campaign serve GET /metrics, /healthz (liveness) and /readyz
+(dependencies reachable) on --metrics-addr (127.0.0.1:8902, :8903, :8702, :8904); the
+staff API listens on 127.0.0.1 too. Bind them elsewhere (--metrics-addr :8902,
+--admin-addr :8701) to reach them from other hosts. Every process traces as the OTEL_*
+variables say (docs/operations.md).
 
 Run 'bangbang <command> -h' for its flags. Every flag can also be set by a BANGBANG_*
 variable (for example --data-dir by BANGBANG_DATA_DIR).

@@ -22,6 +22,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -33,9 +34,10 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveMetrics serves GET /metrics (Prometheus) and GET /healthz on addr for the processes
-// that have no admin API (logic, gateway, edge); "-" serves nothing.
-func serveMetrics(addr string, reg *prometheus.Registry, lc *lifecycle) error {
+// serveMetrics serves GET /metrics (Prometheus), GET /healthz (liveness) and GET /readyz
+// (ready's checks) on addr for the processes that have no admin API (logic, gateway,
+// edge); "-" serves nothing.
+func serveMetrics(addr string, reg *prometheus.Registry, ready *health.Readiness, lc *lifecycle) error {
 	if addr == "" || addr == "-" {
 		return nil
 	}
@@ -49,6 +51,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, lc *lifecycle) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	mux.Handle("GET /readyz", ready)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -15,6 +15,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/gen/gateway/gatewayservice"
 	"github.com/bangbang-im/bangbang/gen/logic/logicservice"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/tracing"
 )
@@ -60,7 +61,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address")
-	c.MetricsAddr = ":8902"
+	c.MetricsAddr = "127.0.0.1:8902"
 	f.metricsFlag(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
 	if err := f.parse(args); err != nil {
@@ -105,7 +106,8 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		lc.add("logic server", stop)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		ready := health.New(0, log.With("component", "readyz"), append([]health.Check{storeCheck(st)}, redisCheck("routes", rc)...)...)
+		if err := serveMetrics(c.MetricsAddr, reg, ready, lc); err != nil {
 			return err
 		}
 		log.Info("logic: ready", "addr", c.LogicAddr, "messages", stName, "routes", rtName)
@@ -122,7 +124,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
 	f.str(&c.PushAddr, "push-addr", "Kitex listen address for pushes from logic")
 	f.str(&c.Node, "node", "address logic dials for pushes (default: 127.0.0.1 and the --push-addr port)")
-	c.MetricsAddr = ":8903"
+	c.MetricsAddr = "127.0.0.1:8903"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
@@ -144,9 +146,9 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		gw, err := gateway.New(gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, Node: c.Node, IOModel: c.IOModel,
-			TracerProvider: tr.Provider("gateway"), Metrics: reg},
-			lg, tk, lc.log.With("component", "gateway"))
+		gc := c.gatewayConfig()
+		gc.Node, gc.TracerProvider, gc.Metrics = c.Node, tr.Provider("gateway"), reg
+		gw, err := gateway.New(gc, lg, tk, lc.log.With("component", "gateway"))
 		if err != nil {
 			return err
 		}
@@ -161,7 +163,8 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("start gateway: %w", err)
 		}
 		lc.add("gateway", gw.Shutdown)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		ready := health.New(0, lc.log.With("component", "readyz"), gatewayCheck(gw), logicCheck(lg, c.Node))
+		if err := serveMetrics(c.MetricsAddr, reg, ready, lc); err != nil {
 			return err
 		}
 		lc.log.Info("gateway: ready", "tcp", c.TCPAddr, "ws", c.WSAddr, "node", c.Node, "logic", c.LogicAddr)
@@ -182,7 +185,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
 	f.partnerFlags(&p)
-	c.MetricsAddr = ":8702"
+	c.MetricsAddr = "127.0.0.1:8702"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
 		return err
@@ -213,13 +216,14 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		deps.Logic, deps.Tokens, deps.Logger = lg, tk, lc.log.With("component", "edge")
+		deps.Ready = health.New(0, lc.log.With("component", "readyz"), redisCheck("redis", rc)...)
 		ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
 			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 		if err := ed.Start(); err != nil {
 			return err
 		}
 		lc.add("edge", ed.Shutdown)
-		if err := serveMetrics(c.MetricsAddr, reg, lc); err != nil {
+		if err := serveMetrics(c.MetricsAddr, reg, deps.Ready, lc); err != nil {
 			return err
 		}
 		lc.log.Info("edge: ready", "addr", c.EdgeAddr, "logic", c.LogicAddr)

@@ -19,6 +19,12 @@ const (
 // Disabled as a listen address turns that listener off.
 const Disabled = "-"
 
+// Listener defaults (Config.UpgradeTimeout, Config.MaxConnsPerAddr).
+const (
+	DefaultUpgradeTimeout  = 5 * time.Second
+	DefaultMaxConnsPerAddr = 256
+)
+
 // Config of a gateway node. Every zero field takes the default its comment names.
 type Config struct {
 	TCPAddr string // "" means ":8800"; "-" disables the TCP listener
@@ -41,6 +47,14 @@ type Config struct {
 	FrameBurst int     // 0 means 100
 
 	DrainMaxDelay time.Duration // 0 means 5s: clients reconnect within [0, DrainMaxDelay)
+
+	// UpgradeTimeout bounds the WebSocket handshake: the whole HTTP upgrade request must
+	// arrive within it of the accept, or the connection is closed. 0 means 5s.
+	UpgradeTimeout time.Duration
+	// MaxConnsPerAddr caps the connections one client IP address holds open on this node,
+	// TCP and WebSocket together (counted from the accept, so a WebSocket connection still
+	// upgrading counts); one more is closed at accept. 0 means 256; negative means no cap.
+	MaxConnsPerAddr int
 
 	// TracerProvider, when set, gives each client request (AUTH, SEND, SYNC, READ,
 	// DELIVER_ACK) a server span joining the frame's trace context, and each push made
@@ -103,6 +117,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DrainMaxDelay <= 0 {
 		c.DrainMaxDelay = 5 * time.Second
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = DefaultUpgradeTimeout
+	}
+	if c.MaxConnsPerAddr == 0 {
+		c.MaxConnsPerAddr = DefaultMaxConnsPerAddr
 	}
 
 	return c, nil

@@ -11,4 +11,6 @@ var (
 	ErrConnClosed = errors.New("connection closed")
 	// ErrStarted: Start was called twice, or after Shutdown.
 	ErrStarted = errors.New("gateway already started")
+	// ErrNotServing: the gateway is not started, or is draining or shutting down (Ready).
+	ErrNotServing = errors.New("gateway not serving")
 )

@@ -46,6 +46,7 @@ type Gateway struct {
 	flush *flusher
 	disc  *disconnector
 	stats counters
+	addrs *addrCap // per-address connection cap of both listeners
 
 	readBufs sync.Pool // *[readBufSize]byte for the goroutine IO model, held only while reading
 
@@ -119,6 +120,7 @@ func New(cfg Config, logic logicgen.LogicService, tokens TokenVerifier, logger *
 			return nil, fmt.Errorf("gateway metrics: %w", err)
 		}
 	}
+	g.addrs = newAddrCap(g, cfg.MaxConnsPerAddr)
 	g.flush = newFlusher(g)
 	g.disc = newDisconnector(g)
 	return g, nil
@@ -194,6 +196,18 @@ func (g *Gateway) WSAddr() net.Addr {
 		return nil
 	}
 	return g.ws.addr()
+}
+
+// Ready returns ErrNotServing unless the gateway takes new connections and logins:
+// started, and neither draining nor shutting down (readiness).
+func (g *Gateway) Ready() error {
+	g.mu.Lock()
+	started, stopping := g.started, g.stopping
+	g.mu.Unlock()
+	if !started || stopping || g.draining.Load() || g.refusing.Load() {
+		return ErrNotServing
+	}
+	return nil
 }
 
 // Stats returns the current counters.

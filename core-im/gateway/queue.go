@@ -96,9 +96,11 @@ func (f *flusher) flush(s *session) {
 	s.mu.Unlock()
 
 	var err error
+	var last []byte
 	if len(batch) > 0 {
 		if err = f.write(s, batch); err == nil {
 			f.g.stats.framesOut.Add(uint64(len(batch)))
+			last = batch[len(batch)-1]
 		}
 	}
 
@@ -116,6 +118,9 @@ func (f *flusher) flush(s *session) {
 		f.g.log.Debug("write failed", append(s.attrs(), "err", err)...)
 		s.shutdown("write failed")
 	case done:
+		if fw, ok := s.c.(farewell); ok {
+			fw.farewell(last)
+		}
 		s.shutdown("closed after last frame")
 	case more:
 		f.schedule(s)

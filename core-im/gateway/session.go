@@ -16,6 +16,13 @@ type conn interface {
 	close() error
 }
 
+// farewell is a transport with a closing handshake of its own (WebSocket's close frame):
+// the flush worker calls it once the session's last frame (nil if none) is written, just
+// before closing the connection.
+type farewell interface {
+	farewell(last []byte)
+}
+
 // identity is who a connection authenticated as; immutable once published.
 type identity struct {
 	user, device, platform string

@@ -6,11 +6,16 @@ import "sync/atomic"
 type Stats struct {
 	Open          int64  // connections open now, authenticated or not
 	Authenticated int64  // connections past AUTH now
+	Upgrading     int64  // WebSocket connections accepted whose HTTP upgrade has not finished
 	FramesIn      uint64 // frames read from clients
 	FramesOut     uint64 // frames written to clients
 	Dropped       uint64 // connections closed because their send queue was full
 	RateLimited   uint64 // client frames refused by the per-connection rate limit
 	Floods        uint64 // connections closed for sending on while refused (not in Dropped)
+
+	// Connections closed before they became sessions, by reason.
+	RefusedAddrCap  uint64 // closed at accept: their client address held MaxConnsPerAddr
+	UpgradeTimeouts uint64 // WebSocket upgrade request not complete within UpgradeTimeout
 
 	// Pushes (Deliver), counted per connection named.
 	PushDelivered   uint64 // queued on the connection
@@ -21,6 +26,9 @@ type Stats struct {
 
 type counters struct {
 	open, authenticated  atomic.Int64
+	upgrading            atomic.Int64
+	refusedAddrCap       atomic.Uint64
+	upgradeTimeouts      atomic.Uint64
 	framesIn, framesOut  atomic.Uint64
 	dropped, rateLimited atomic.Uint64
 	floods               atomic.Uint64
@@ -32,11 +40,15 @@ func (c *counters) snapshot() Stats {
 	return Stats{
 		Open:          c.open.Load(),
 		Authenticated: c.authenticated.Load(),
+		Upgrading:     c.upgrading.Load(),
 		FramesIn:      c.framesIn.Load(),
 		FramesOut:     c.framesOut.Load(),
 		Dropped:       c.dropped.Load(),
 		RateLimited:   c.rateLimited.Load(),
 		Floods:        c.floods.Load(),
+
+		RefusedAddrCap:  c.refusedAddrCap.Load(),
+		UpgradeTimeouts: c.upgradeTimeouts.Load(),
 
 		PushDelivered:   c.pushDelivered.Load(),
 		PushMissing:     c.pushMissing.Load(),

@@ -76,10 +76,17 @@ func (l *netpollListener) stop(ctx context.Context) error {
 }
 
 func (l *netpollListener) onConnect(ctx context.Context, c netpoll.Connection) context.Context {
+	release, ok := l.g.addrs.acquire(c.RemoteAddr())
+	if !ok {
+		// No session: onRequest discards anything that arrived before the close.
+		_ = c.Close()
+		return ctx
+	}
 	s := l.g.newSession(&netpollConn{c: c})
 	// Runs however the connection ends: closed by us, by the peer, or by a read error.
 	_ = c.AddCloseCallback(func(netpoll.Connection) error {
 		s.shutdown("connection closed")
+		release()
 		return nil
 	})
 	return context.WithValue(ctx, sessionKey{}, s)

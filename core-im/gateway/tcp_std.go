@@ -66,18 +66,25 @@ func (l *stdListener) accept() {
 			}
 		}
 		backoff = 0
-		if !l.g.track() {
+		release, ok := l.g.addrs.acquire(c.RemoteAddr())
+		if !ok {
 			_ = c.Close()
 			continue
 		}
-		go l.g.serveStd(c)
+		if !l.g.track() {
+			_ = c.Close()
+			release()
+			continue
+		}
+		go l.g.serveStd(c, release)
 	}
 }
 
 // stdConn is a std net connection as a session transport.
 type stdConn struct {
-	c    net.Conn
-	once sync.Once
+	c       net.Conn
+	release func() // gives the client address's slot back
+	once    sync.Once
 }
 
 func (c *stdConn) writeFrames(frames [][]byte) error {
@@ -91,14 +98,18 @@ func (c *stdConn) writeFrames(frames [][]byte) error {
 
 func (c *stdConn) close() error {
 	var err error
-	c.once.Do(func() { err = c.c.Close() })
+	c.once.Do(func() {
+		err = c.c.Close()
+		c.release()
+	})
 	return err
 }
 
-// serveStd is a connection's reader goroutine.
-func (g *Gateway) serveStd(nc net.Conn) {
+// serveStd is a connection's reader goroutine; release gives back its address slot once
+// the socket is closed.
+func (g *Gateway) serveStd(nc net.Conn, release func()) {
 	defer g.wg.Done()
-	s := g.newSession(&stdConn{c: nc})
+	s := g.newSession(&stdConn{c: nc, release: release})
 	defer func() {
 		if r := recover(); r != nil {
 			g.log.Error("panic serving connection", append(s.attrs(), "panic", r)...)

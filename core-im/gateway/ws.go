@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -29,16 +30,17 @@ const wsStartTimeout = 5 * time.Second
 
 type wsListener struct {
 	g  *Gateway
-	ln net.Listener
+	ln *wsAcceptor
 	h  *server.Hertz
 	up *websocket.HertzUpgrader
 }
 
 func (g *Gateway) listenWS(addr string) (listener, error) {
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	ln := newWSAcceptor(g, raw)
 	l := &wsListener{g: g, ln: ln}
 	l.up = &websocket.HertzUpgrader{
 		// Any origin: the token travels in the AUTH frame, never in a cookie, so a foreign
@@ -52,6 +54,13 @@ func (g *Gateway) listenWS(addr string) (listener, error) {
 		server.WithListener(ln),
 		server.WithTransport(standard.NewTransporter),
 		server.WithDisablePrintRoute(true),
+		server.WithOnAccept(g.onAccept),
+		// One request per connection: the upgrade, or one refusal. A kept-alive connection
+		// could otherwise stay in the upgrade phase, request after request.
+		server.WithKeepAlive(false),
+		// Reads after the first request's (none, without keep-alive): the same bound.
+		server.WithReadTimeout(g.cfg.UpgradeTimeout),
+		server.WithIdleTimeout(g.cfg.UpgradeTimeout),
 	)
 	// Unpooled: a flush worker may still be failing a write on a connection whose handler
 	// has returned, and a pooled wrapper could by then front another client's connection.
@@ -87,12 +96,17 @@ func (l *wsListener) addr() net.Addr { return l.ln.Addr() }
 
 func (l *wsListener) stop(ctx context.Context) error { return l.h.Shutdown(ctx) }
 
-func (l *wsListener) upgrade(_ context.Context, rc *app.RequestContext) {
+func (l *wsListener) upgrade(ctx context.Context, rc *app.RequestContext) {
 	if l.g.refusing.Load() {
 		rc.AbortWithStatus(503)
 		return
 	}
-	if err := l.up.Upgrade(rc, l.serve); err != nil {
+	pc := pendingConn(ctx)
+	err := l.up.Upgrade(rc, func(wc *websocket.Conn) {
+		pc.upgraded()
+		l.serve(wc)
+	})
+	if err != nil {
 		l.g.log.Debug("websocket upgrade refused", "err", err)
 	}
 }
@@ -107,6 +121,13 @@ func (l *wsListener) serve(wc *websocket.Conn) {
 	}
 	defer g.wg.Done()
 	c := &wsConn{c: wc, done: make(chan struct{})}
+	// Answer a client's close with ours, unless ours went first: it was the answer.
+	wc.SetCloseHandler(func(code int, _ string) error {
+		if c.bye.CompareAndSwap(false, true) {
+			_ = wc.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(wsCloseWriteTimeout))
+		}
+		return nil
+	})
 	s := g.newSession(c)
 	wc.SetReadLimit(int64(4 * g.cfg.maxFrame()))
 	if l.read(s, wc) {
@@ -164,6 +185,7 @@ func (l *wsListener) read(s *session, wc *websocket.Conn) (closing bool) {
 type wsConn struct {
 	c    *websocket.Conn
 	once sync.Once
+	bye  atomic.Bool   // a close frame was sent
 	done chan struct{} // closed by close: the Hertz handler may return
 }
 
@@ -185,13 +207,28 @@ func (c *wsConn) writeFrames(frames [][]byte) error {
 	return w.Close()
 }
 
-// close unblocks the reader and any write with a deadline in the past: Hertz's hijacked
-// connection ignores Close while our handler runs, and closes it once the handler returns,
-// which done allows.
+// farewell sends the close frame that follows last, the session's final frame (see
+// wsCloseFor). Only the flush worker calls it, after its last write.
+func (c *wsConn) farewell(last []byte) {
+	if !c.bye.CompareAndSwap(false, true) {
+		return
+	}
+	code, reason := wsCloseFor(last)
+	_ = c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(wsCloseWriteTimeout))
+}
+
+// close unblocks the reader and any write with a deadline: Hertz's hijacked connection
+// ignores Close while our handler runs, and closes it once the handler returns, which
+// done allows. After our close frame the reader is given wsCloseGrace to read the peer's
+// answer (the closing handshake), else the deadline is in the past.
 func (c *wsConn) close() error {
 	var err error
 	c.once.Do(func() {
-		err = c.c.NetConn().SetDeadline(time.Unix(1, 0))
+		deadline := time.Unix(1, 0)
+		if c.bye.Load() {
+			deadline = time.Now().Add(wsCloseGrace)
+		}
+		err = c.c.NetConn().SetDeadline(deadline)
 		_ = c.c.Close()
 		close(c.done)
 	})

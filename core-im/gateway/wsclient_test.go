@@ -90,8 +90,17 @@ func (c *wsClient) writeMessage(payload []byte) error { return c.writeFrame(wsOp
 // writeText sends one text message (which the gateway refuses).
 func (c *wsClient) writeText(payload []byte) error { return c.writeFrame(wsOpText, payload) }
 
+// wsClosed is the server's close frame; it matches io.EOF.
+type wsClosed struct {
+	code   int
+	reason string
+}
+
+func (e *wsClosed) Error() string { return fmt.Sprintf("websocket closed: %d %q", e.code, e.reason) }
+func (e *wsClosed) Unwrap() error { return io.EOF }
+
 // readMessage returns the next data message; it answers pings and reports a close frame
-// as io.EOF.
+// as a *wsClosed (which matches io.EOF).
 func (c *wsClient) readMessage(deadline time.Time) (op byte, msg []byte, err error) {
 	_ = c.nc.SetReadDeadline(deadline)
 	for {
@@ -124,7 +133,11 @@ func (c *wsClient) readMessage(deadline time.Time) (op byte, msg []byte, err err
 		}
 		switch fop {
 		case wsOpClose:
-			return 0, nil, io.EOF
+			cl := &wsClosed{code: 1005} // no status in the frame
+			if len(payload) >= 2 {
+				cl.code, cl.reason = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
+			}
+			return 0, nil, cl
 		case wsOpPing:
 			_ = c.writeFrame(wsOpPong, payload)
 			continue

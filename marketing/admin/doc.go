@@ -1,13 +1,13 @@
-// Package admin is the staff API (Hertz, its own port, :8701 by default): campaign
+// Package admin is the staff API (Hertz, its own port, 127.0.0.1:8701 by default): campaign
 // management over a campaign.Store (staff keys, the audit log, merchants and their
-// import, audiences, campaigns, previews and test-sends, under /admin/v1), /healthz,
+// import, audiences, campaigns, previews and test-sends, under /admin/v1), /healthz, /readyz,
 // /metrics (Prometheus), the embedded trace store's query API (/admin/v1/traces,
 // /admin/v1/traces/{id}) and its HTML pages for a browser (/admin/traces,
 // /admin/traces/{id}), plus OTLP/HTTP ingest (/v1/traces) so other processes can export
 // their spans to this one. docs/api/admin.yaml documents every route.
 //
 // Authentication: every /admin and /v1 route needs a staff key (Authorization: Bearer
-// <key>), except the login routes; /healthz and /metrics are open, as scrapers and probes
+// <key>), except the login routes; /healthz, /readyz and /metrics are open, as scrapers and probes
 // expect on an internal port. A key is a bootstrap key (Config.Keys, compared in constant
 // time; role admin, campaign.BootstrapActor) or a key stored in the campaign store, looked
 // up by its SHA-256 (campaign.Store.KeyBySecret) and trusted for KeyCacheTTL, so a key

@@ -26,7 +26,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	for _, r := range s.h.Routes() {
 		registered = append(registered, openapitest.Route(r.Method, r.Path))
 	}
-	public := map[string]bool{"GET /healthz": true, "GET /metrics": true, "GET /admin/login": true,
+	public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /admin/login": true,
 		"POST /admin/login": true, "POST /admin/logout": true}
 	filters := map[string][]string{}
 	for route, op := range doc.Operations() {

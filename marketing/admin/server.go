@@ -22,13 +22,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // Config of the admin server.
 type Config struct {
-	Addr string // "" means ":8701"
+	Addr string // "" means "127.0.0.1:8701": staff reach it through a proxy or a deliberate bind
 	// Keys are the bootstrap staff keys (BANGBANG_ADMIN_KEY): role admin, acting as
 	// campaign.BootstrapActor, never stored. At least one, each at least 16 bytes.
 	Keys []string
@@ -58,6 +59,9 @@ type Deps struct {
 	TracerProvider trace.TracerProvider // nil: no server spans
 	Propagator     propagation.TextMapPropagator
 	Logger         *slog.Logger
+	// Ready are the checks GET /readyz runs (the campaign store; in one process, every
+	// component's dependencies); nil: always ready.
+	Ready *health.Readiness
 }
 
 // ErrConfig is returned by New for a configuration it cannot serve safely.
@@ -81,7 +85,7 @@ type Server struct {
 // New checks cfg; Start binds.
 func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Addr == "" {
-		cfg.Addr = ":8701"
+		cfg.Addr = "127.0.0.1:8701"
 	}
 	if len(cfg.Keys) == 0 {
 		return nil, fmt.Errorf("%w: no staff key", ErrConfig)
@@ -196,6 +200,7 @@ func (s *Server) routes() {
 	s.h.GET("/healthz", func(ctx context.Context, c *app.RequestContext) {
 		c.JSON(200, map[string]string{"status": "ok"})
 	})
+	s.h.GET("/readyz", s.readyz)
 	s.h.GET("/metrics", adaptor.HertzHandler(promhttp.HandlerFor(s.deps.Metrics, promhttp.HandlerOpts{})))
 	s.h.GET(loginPage, s.loginForm)
 	staff.POST(loginPage, s.login)
@@ -275,4 +280,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// readyz answers GET /readyz: 200 when every dependency answers, else 503 in the API's
+// error shape (code unavailable) with the readiness report's status and checks besides.
+func (s *Server) readyz(ctx context.Context, c *app.RequestContext) {
+	rep := s.deps.Ready.Check(ctx)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(rep.HTTPStatus(), rep)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/idempotency"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/account"
@@ -45,6 +46,7 @@ type options struct {
 	tracer      trace.TracerProvider // edge server spans; nil: none
 	metrics     *tracing.HTTPMetrics // edge request metrics; nil: none
 	clicks      Clicks               // campaign click counter; nil: none
+	ready       *health.Readiness    // GET /readyz's checks; nil: none
 }
 
 // harness is an edge on a real port in front of the SOAP simulators on real ports.
@@ -99,7 +101,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.tokens = tk
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics, Clicks: o.clicks}
+	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics, Clicks: o.clicks, Ready: o.ready}
 	if !o.noMarketing {
 		cfg := func(line string) partner.Config {
 			c := partnerConfig(h.sim, line)

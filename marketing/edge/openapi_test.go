@@ -41,8 +41,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			}
 		}
 		_, path, _ := strings.Cut(route, " ")
-		if public := path == "/healthz" || path == "/v1/login"; op.Open() != public {
-			t.Errorf("%s: only /healthz and /v1/login may be public (security: %v)", route, op.Security)
+		if public := path == "/healthz" || path == "/readyz" || path == "/v1/login"; op.Open() != public {
+			t.Errorf("%s: only /healthz, /readyz and /v1/login may be public (security: %v)", route, op.Security)
 		}
 	}
 	if err := doc.MatchRoutes(registered); err != nil {

@@ -35,6 +35,7 @@ func (s *Server) routes(h *server.Hertz) {
 	h.NoMethod(s.noMethod)
 
 	h.GET("/healthz", s.healthz)
+	h.GET("/readyz", s.readyz)
 	h.POST("/v1/login", s.login)
 
 	v1 := h.Group("/v1", s.authenticate, s.attribute)

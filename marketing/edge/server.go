@@ -15,6 +15,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
+	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/idempotency"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/account"
@@ -64,6 +65,9 @@ type Deps struct {
 	// Metrics records every request (tracing.NewHTTPMetrics); nil records none.
 	// The SOAP clients and the limiter take their own, from whoever builds them.
 	Metrics *tracing.HTTPMetrics
+	// Ready are the checks GET /readyz runs (Redis, when the limits and keys live there);
+	// nil: always ready.
+	Ready *health.Readiness
 }
 
 // Server is the edge HTTP server.
@@ -81,6 +85,7 @@ type Server struct {
 	tp          trace.TracerProvider // nil: no server spans
 	prop        propagation.TextMapPropagator
 	metrics     *tracing.HTTPMetrics // nil: none
+	ready       *health.Readiness
 	ln          net.Listener
 	h           *server.Hertz
 	done        chan struct{}
@@ -110,7 +115,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
-		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics,
+		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,
 		done: make(chan struct{}),
 	}
 }
@@ -184,4 +189,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) healthz(ctx context.Context, c *app.RequestContext) {
 	c.JSON(200, map[string]string{"status": "ok"})
+}
+
+// readyz answers GET /readyz: 200 when every dependency answers, else 503 in the API's
+// error shape (code unavailable) with the readiness report's status and checks besides.
+func (s *Server) readyz(ctx context.Context, c *app.RequestContext) {
+	rep := s.ready.Check(ctx)
+	c.Header("Cache-Control", "no-store")
+	if rep.Ready() {
+		c.JSON(200, rep)
+		return
+	}
+	c.JSON(rep.HTTPStatus(), struct {
+		health.Report
+		RequestID string `json:"request_id"`
+	}{rep, c.GetString(requestIDKey)})
 }
