@@ -194,7 +194,7 @@ if has edge; then
 			--metrics-addr 127.0.0.1:$((p + 1)) --logic-addr 127.0.0.1:$((PORT + 13)) --token-secret "$SECRET" \
 			--housing-url "$HOUSING" --account-url "$ACCOUNT" \
 			--recruitment-url "http://127.0.0.1:$((PORT + 11))/soap/recruitment/v1" \
-			--tcp-addr 127.0.0.1:$PORT --ws-addr 127.0.0.1:$((PORT + 1)) --rate-limits 'read=100000/1s:10000'
+			--tcp-addr 127.0.0.1:$PORT --ws-addr 127.0.0.1:$((PORT + 1)) --rate-limits 'read=100000/1s:10000,login=100000/1s:10000,login-addr=100000/1s:10000'
 		EDGE_PID[$mode]=$STARTED
 		EDGE_URL[$mode]=http://127.0.0.1:$p
 		ready "http://127.0.0.1:$((p + 1))/healthz" "$STARTED" "edge-$mode"

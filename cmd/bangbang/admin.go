@@ -49,8 +49,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		logins, err := adminLogins(reg, nil, lc.log)
+		if err != nil {
+			return err
+		}
 		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
-			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"),
+			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Logins: logins,
 				Propagator: tr.Propagator(), Campaigns: cs, Logic: lg, Logger: lc.log.With("component", "admin"),
 				Ready: health.New(0, lc.log.With("component", "readyz"), campaignsCheck(cs))})
 		if err != nil {

@@ -133,8 +133,12 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	if err != nil {
 		return err
 	}
+	logins, err := adminLogins(reg, deps.Limiter, log)
+	if err != nil {
+		return err
+	}
 	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
-		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(),
+		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(), Logins: logins,
 			Campaigns: cs, Logic: svc, Logger: log.With("component", "admin"), Ready: ready})
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func (f *flagSet) partnerFlags(p *partnerFlags) {
 }
 
 func (f *flagSet) rateLimitFlag(p *partnerFlags) {
-	f.str(&p.rateLimits, "rate-limits", "per-merchant limits overriding the defaults, e.g. read=600/1m:100,promote=40/1h:10")
+	f.str(&p.rateLimits, "rate-limits", "limits overriding the defaults (per merchant: read, refresh, promote, purchase; login per account, login-addr per client address), e.g. read=600/1m:100,promote=40/1h:10,login-addr=300/1m:100")
 }
 
 // marketingDeps builds what the edge's marketing routes need: one SOAP client per third
@@ -73,7 +73,11 @@ func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg pr
 		return partner.Config{Endpoint: endpoint, PartnerID: p.id, PartnerKey: p.key, Timeout: partnerTimeout,
 			TracerProvider: tr.Provider("edge"), Propagators: tr.Propagator(), Metrics: pm, Logger: log.With("component", "soap")}
 	}
-	d := edge.Deps{TracerProvider: tr.Provider("edge"), Propagator: tr.Propagator(), Metrics: em}
+	lm, err := ratelimit.NewLoginMetrics(reg)
+	if err != nil {
+		return edge.Deps{}, fmt.Errorf("login metrics: %w", err)
+	}
+	d := edge.Deps{TracerProvider: tr.Provider("edge"), Propagator: tr.Propagator(), Metrics: em, LoginMetrics: lm}
 	if d.Housing, err = housing.New(base(p.housingURL)); err != nil {
 		return d, fmt.Errorf("housing client: %w", err)
 	}
@@ -102,4 +106,17 @@ func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg pr
 		d.Idempotency = idempotency.NewMemory(idempotency.Options{})
 	}
 	return d, nil
+}
+
+// adminLogins is the staff login's throttle: on limiter (the edge's, sharing Redis, in one
+// process), or on a limiter of its own in the admin process.
+func adminLogins(reg prometheus.Registerer, limiter ratelimit.Limiter, log *slog.Logger) (*ratelimit.LoginGuard, error) {
+	lm, err := ratelimit.NewLoginMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("login metrics: %w", err)
+	}
+	if limiter == nil {
+		limiter = ratelimit.NewLocal(ratelimit.DefaultLimits(), ratelimit.Options{Logger: log.With("component", "ratelimit")})
+	}
+	return ratelimit.NewLoginGuard(limiter, "admin", lm), nil
 }

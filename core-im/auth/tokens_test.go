@@ -95,3 +95,31 @@ func TestPassword(t *testing.T) {
 		}
 	}
 }
+
+// An unknown or passwordless user costs the same bcrypt comparison as a wrong password,
+// and never matches.
+func TestCheckPasswordWithoutHashDoesTheWork(t *testing.T) {
+	good, err := HashPassword("right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		hash []byte
+		pw   string
+	}{{"wrong password", good, "wrong"}, {"no hash", nil, "right"}, {"no hash, empty password", nil, ""}, {"over-long password", good, strings.Repeat("p", 73)}} {
+		before := compares.Load()
+		if err := CheckPassword(tc.hash, tc.pw); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("%s: %v, want ErrBadCredentials", tc.name, err)
+		}
+		if compares.Load() != before+1 {
+			t.Errorf("%s: refused without a bcrypt comparison", tc.name)
+		}
+	}
+	if err := CheckPassword(good, "right"); err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	if err := CheckPassword(decoyHash(), ""); err == nil {
+		t.Fatal("the decoy hash matched")
+	}
+}

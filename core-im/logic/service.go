@@ -138,6 +138,8 @@ func (s *Service) Authenticate(ctx context.Context, req *logicgen.AuthenticateRe
 	}
 	u, err := s.store.GetUser(ctx, req.UserId)
 	if errors.Is(err, store.ErrNotFound) {
+		// The same bcrypt work as a wrong password: the time taken says nothing.
+		_ = auth.CheckPassword(nil, req.Password)
 		return nil, imError(common.ErrorCode_UNAUTHENTICATED, "bad credentials")
 	}
 	if err != nil {

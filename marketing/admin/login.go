@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -35,8 +36,14 @@ func (s *Server) loginForm(_ context.Context, c *app.RequestContext) {
 // form again with 401.
 func (s *Server) login(ctx context.Context, c *app.RequestContext) {
 	next := returnTo(c.PostForm("next"))
+	if !s.admitLogin(ctx, c, next) {
+		return
+	}
 	a, err := s.keyActor(ctx, c.PostForm("key"))
 	if errors.Is(err, errUnknownKey) {
+		if g := s.deps.Logins; g != nil {
+			g.Failed()
+		}
 		s.log.WarnContext(ctx, "admin login refused", "remote", c.RemoteAddr().String())
 		renderLogin(c, http.StatusUnauthorized, loginView{Next: next, Failed: true})
 		return
@@ -45,12 +52,41 @@ func (s *Server) login(ctx context.Context, c *app.RequestContext) {
 		s.fail(ctx, c, "staff key", err)
 		return
 	}
+	if g := s.deps.Logins; g != nil {
+		g.Succeeded()
+	}
 	token := s.sessions.start(a)
 	c.SetCookie(SessionCookie, token, int(s.cfg.SessionTTL.Seconds()), "/admin", "",
 		protocol.CookieSameSiteStrictMode, viaHTTPS(c), true)
 	s.log.InfoContext(ctx, "admin session opened", "key", a.KeyID, "role", a.Role, "remote", c.RemoteAddr().String())
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, []byte(next))
+}
+
+// admitLogin charges one attempt to the client address's login budget (the TCP peer;
+// forwarding headers are not trusted) before the key is looked at. Refused, it shows the
+// form again with 429 and Retry-After, and reports false: while throttled even a right key
+// is refused.
+func (s *Server) admitLogin(ctx context.Context, c *app.RequestContext, next string) bool {
+	g := s.deps.Logins
+	if g == nil {
+		return true
+	}
+	remote := c.RemoteAddr().String()
+	d, _, err := g.Check(ctx, "", remote)
+	if err != nil {
+		s.fail(ctx, c, "login", err)
+		return false
+	}
+	if d.Allowed {
+		return true
+	}
+	s.log.WarnContext(ctx, "admin login throttled", "remote", remote, "retry_after", d.RetryAfter)
+	for k, v := range ratelimit.Headers(d) {
+		c.Header(k, v)
+	}
+	renderLogin(c, http.StatusTooManyRequests, loginView{Next: next, Throttled: true})
+	return false
 }
 
 // logout serves POST /admin/logout: it ends the cookie's session, if any, and clears the
@@ -84,8 +120,9 @@ func returnTo(next string) string {
 }
 
 type loginView struct {
-	Next   string
-	Failed bool
+	Next      string
+	Failed    bool
+	Throttled bool
 }
 
 var loginTemplate = template.Must(template.New("login").Parse(`<!DOCTYPE html>
@@ -107,6 +144,7 @@ input[type=password] { width: 100%; box-sizing: border-box; padding: .4em; margi
 <form method="post" action="/admin/login">
 <h1>bangbang admin</h1>
 {{if .Failed}}<p class="problem" role="alert">That is not a staff key.</p>{{end}}
+{{if .Throttled}}<p class="problem" role="alert">Too many attempts from this address. Wait a minute, then try again.</p>{{end}}
 <label for="key">Staff key</label>
 <input type="password" id="key" name="key" autocomplete="current-password" required autofocus>
 <input type="hidden" name="next" value="{{.Next}}">

@@ -65,7 +65,13 @@ func unauthenticated(c *app.RequestContext) {
 func (s *Server) fail(ctx context.Context, c *app.RequestContext, what string, err error) {
 	var fe *campaign.FieldError
 	var se *campaign.StateError
+	var ime *common.IMError
 	switch {
+	case errors.As(err, &ime) && ime.Code == int32(common.ErrorCode_BAD_REQUEST):
+		// Logic refused the input (its messages name the item, never a database's text).
+		writeError(c, http.StatusUnprocessableEntity, errorBody{Code: CodeInvalid, Message: ime.Message})
+	case errors.As(err, &ime) && ime.Code == int32(common.ErrorCode_NOT_FOUND):
+		writeError(c, http.StatusNotFound, errorBody{Code: CodeNotFound, Message: ime.Message})
 	case errors.As(err, &fe):
 		invalid(c, fe.Field, fe.Error())
 	case errors.As(err, &se):

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"io"
 	"log/slog"
 	"net"
@@ -59,6 +60,9 @@ type Deps struct {
 	TracerProvider trace.TracerProvider // nil: no server spans
 	Propagator     propagation.TextMapPropagator
 	Logger         *slog.Logger
+	// Logins throttles POST /admin/login per client address (ratelimit.NewLoginGuard with
+	// api "admin"); nil: not throttled.
+	Logins *ratelimit.LoginGuard
 	// Ready are the checks GET /readyz runs (the campaign store; in one process, every
 	// component's dependencies); nil: always ready.
 	Ready *health.Readiness

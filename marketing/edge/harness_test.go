@@ -32,6 +32,7 @@ func generous() map[ratelimit.Class]ratelimit.Limit {
 	l := ratelimit.Limit{Rate: 10000, Burst: 10000, Period: time.Second}
 	return map[ratelimit.Class]ratelimit.Limit{
 		ratelimit.ClassRead: l, ratelimit.ClassRefresh: l, ratelimit.ClassPromote: l, ratelimit.ClassPurchase: l,
+		ratelimit.ClassLogin: l, ratelimit.ClassLoginAddr: l,
 	}
 }
 

@@ -45,16 +45,29 @@ func (s *Server) login(ctx context.Context, c *app.RequestContext) {
 		writeError(c, 400, CodeBadRequest, "user_id (1..64 bytes) and password (1..72 bytes) are required")
 		return
 	}
+	if !printableText(req.UserID) {
+		writeError(c, 400, CodeBadRequest, "user_id must be UTF-8 text without control characters")
+		return
+	}
+	if !s.admitLogin(ctx, c, req.UserID) {
+		return
+	}
 	u, err := s.logic.Authenticate(ctx, &logicgen.AuthenticateRequest{UserId: req.UserID, Password: req.Password})
 	if err != nil {
 		var ie *common.IMError
 		if errors.As(err, &ie) && ie.Code == int32(common.ErrorCode_UNAUTHENTICATED) {
+			if s.logins != nil {
+				s.logins.Failed()
+			}
+			s.log.WarnContext(ctx, "login refused: wrong password or unknown user", "user", req.UserID, "remote", c.RemoteAddr().String())
 			writeError(c, 401, CodeUnauthenticated, "unknown user or wrong password")
 			return
 		}
-		s.log.ErrorContext(ctx, "login: authenticate", "user", req.UserID, "err", err)
-		writeError(c, 503, CodeUnavailable, "login is unavailable, retry later")
+		s.logicError(ctx, c, "login", err)
 		return
+	}
+	if s.logins != nil {
+		s.logins.Succeeded()
 	}
 	token, exp, err := s.tokens.Issue(u.UserId, u.Kind)
 	if err != nil {

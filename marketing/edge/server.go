@@ -54,6 +54,9 @@ type Deps struct {
 	Account     *account.Client
 	Limiter     ratelimit.Limiter
 	Idempotency idempotency.Store
+	// LoginMetrics counts login attempts (ratelimit.NewLoginMetrics); nil counts none.
+	// Logins are throttled with Limiter's login classes; without a Limiter they are not.
+	LoginMetrics *ratelimit.LoginMetrics
 	// Clicks, when set, counts a successful action that carries ClickHeader as a click on
 	// that campaign (the campaign store); nil counts none.
 	Clicks Clicks
@@ -79,6 +82,7 @@ type Server struct {
 	recruitment *recruitment.Client
 	account     *account.Client
 	limiter     ratelimit.Limiter
+	logins      *ratelimit.LoginGuard // nil without a limiter
 	idem        idempotency.Store
 	clicks      Clicks
 	log         *slog.Logger
@@ -111,8 +115,12 @@ func New(cfg Config, deps Deps) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	var logins *ratelimit.LoginGuard
+	if deps.Limiter != nil {
+		logins = ratelimit.NewLoginGuard(deps.Limiter, "edge", deps.LoginMetrics)
+	}
 	return &Server{
-		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens,
+		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens, logins: logins,
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,

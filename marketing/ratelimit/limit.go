@@ -19,6 +19,10 @@ const (
 	ClassPromote Class = "promote"
 	// ClassPurchase: buying a credit package (paid).
 	ClassPurchase Class = "purchase"
+	// ClassLogin: login attempts on one account (keyed by a digest of its user id).
+	ClassLogin Class = "login"
+	// ClassLoginAddr: login attempts from one client address, whatever the account.
+	ClassLoginAddr Class = "login-addr"
 )
 
 // Limit lets Burst requests through at once and then Rate per Period, the
@@ -79,12 +83,18 @@ func ValidateLimits(limits map[Class]Limit) error {
 //   - promote: 20 per hour, burst 5. Paid in credits; the limit catches a
 //     runaway client before it spends a merchant's balance.
 //   - purchase: 10 per hour, burst 3. Buying credits charges real money.
+//   - login: 5 per minute, burst 10, per account. A person who mistypes a few times
+//     is never refused; a password guesser gets five guesses a minute.
+//   - login-addr: 30 per minute, burst 30, per client address: one address trying
+//     many accounts (an office behind one NAT logs in far less often).
 func DefaultLimits() map[Class]Limit {
 	return map[Class]Limit{
-		ClassRead:     {Rate: 120, Burst: 30, Period: time.Minute},
-		ClassRefresh:  {Rate: 10, Burst: 5, Period: time.Minute},
-		ClassPromote:  {Rate: 20, Burst: 5, Period: time.Hour},
-		ClassPurchase: {Rate: 10, Burst: 3, Period: time.Hour},
+		ClassRead:      {Rate: 120, Burst: 30, Period: time.Minute},
+		ClassRefresh:   {Rate: 10, Burst: 5, Period: time.Minute},
+		ClassPromote:   {Rate: 20, Burst: 5, Period: time.Hour},
+		ClassPurchase:  {Rate: 10, Burst: 3, Period: time.Hour},
+		ClassLogin:     {Rate: 5, Burst: 10, Period: time.Minute},
+		ClassLoginAddr: {Rate: 30, Burst: 30, Period: time.Minute},
 	}
 }
 

@@ -57,7 +57,7 @@ func parseLimit(s string) (Limit, error) {
 
 func classNames(m map[Class]Limit) []string {
 	var out []string
-	for _, c := range []Class{ClassRead, ClassRefresh, ClassPromote, ClassPurchase} {
+	for _, c := range []Class{ClassRead, ClassRefresh, ClassPromote, ClassPurchase, ClassLogin, ClassLoginAddr} {
 		if _, ok := m[c]; ok {
 			out = append(out, string(c))
 		}
