@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +166,33 @@ func TestSecondLoginOnTheSameDeviceKicksTheFirst(t *testing.T) {
 	}
 	wantTexts(t, receive(t, second, 1), "still here")
 	wantTexts(t, receive(t, other, 1), "still here")
+}
+
+// Guessing a merchant's password on the real binary with the default limits: ten wrong
+// passwords are 401, the eleventh attempt is 429 with Retry-After, and so is the right
+// password right after; another merchant still logs in.
+func TestLoginGuessingIsThrottled(t *testing.T) {
+	t.Parallel()
+	s := startAllProc(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := 1; i <= 10; i++ {
+		if _, err := login(ctx, s.edge, "m1013", fmt.Sprintf("guess-%d", i)); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("guess %d: %v, want 401", i, err)
+		}
+	}
+	for _, pw := range []string{"guess-11", "demo"} {
+		body := strings.NewReader(fmt.Sprintf(`{"user_id":"m1013","password":%q}`, pw))
+		resp, err := http.Post(s.edge+"/v1/login", "application/json", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("password %q after ten guesses: %d (Retry-After %q), want 429 with Retry-After", pw, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if _, err := login(ctx, s.edge, "m1014", "demo"); err != nil {
+		t.Fatalf("another merchant: %v", err)
+	}
 }
