@@ -22,6 +22,7 @@ struct KickRequest {
     1: string conn_id,
     2: i32 reason,            // frame.KickReason
     3: string message,
+    4: string token_id,       // kick only if the connection logged in with this token; "" any
 }
 struct KickResponse {
     1: bool found,

@@ -22,6 +22,8 @@ struct ConnectRequest {
     3: string platform,
     4: string node,      // the gateway's push address (GatewayService), or "local"
     5: string conn_id,
+    6: string token_id,       // the login token's id (jti): a revoked one is refused
+    7: i64 token_issued_ms,   // when that token was issued, against a revocation of all
 }
 struct ConnectResponse {
     1: i64 max_seq,
@@ -172,6 +174,40 @@ struct PresenceResponse {
     1: map<string, list<DeviceRoute>> online,
 }
 
+// RevokeTokens ends logins: the one token token_id (until_ms: its expiry), or, with
+// token_id empty, every token of the user issued before until_ms. The live IM sessions
+// of the revoked tokens are kicked (AUTH_REVOKED).
+struct RevokeTokensRequest {
+    1: string user_id,
+    2: string token_id,
+    3: i64 until_ms,
+}
+struct RevokeTokensResponse {
+    1: i32 kicked,            // live sessions asked to close
+}
+
+// CheckToken says whether a verified token may still be used: not revoked, and its user
+// exists.
+struct CheckTokenRequest {
+    1: string user_id,
+    2: string token_id,
+    3: i64 issued_ms,
+}
+struct CheckTokenResponse {
+    1: bool valid,
+}
+
+// ChangePassword sets a new password after checking the old one, and revokes every token
+// issued before (the caller issues a fresh one).
+struct ChangePasswordRequest {
+    1: string user_id,
+    2: string old_password,
+    3: string password,       // the new one
+}
+struct ChangePasswordResponse {
+    1: i32 kicked,
+}
+
 service LogicService {
     AuthenticateResponse Authenticate(1: AuthenticateRequest req) throws (1: common.IMError err),
     ConnectResponse Connect(1: ConnectRequest req) throws (1: common.IMError err),
@@ -185,4 +221,7 @@ service LogicService {
     PresenceResponse Presence(1: PresenceRequest req) throws (1: common.IMError err),
     ReceiptsResponse Receipts(1: ReceiptsRequest req) throws (1: common.IMError err),
     EnsureUsersResponse EnsureUsers(1: EnsureUsersRequest req) throws (1: common.IMError err),
+    RevokeTokensResponse RevokeTokens(1: RevokeTokensRequest req) throws (1: common.IMError err),
+    CheckTokenResponse CheckToken(1: CheckTokenRequest req) throws (1: common.IMError err),
+    ChangePasswordResponse ChangePassword(1: ChangePasswordRequest req) throws (1: common.IMError err),
 }

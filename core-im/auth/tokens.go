@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -25,10 +27,17 @@ type Claims struct {
 	UserID    string
 	Kind      string // "merchant" | "customer"
 	ExpiresAt time.Time
+	// ID (the JWT's jti) names this one token, for revoking it alone; IssuedAt, to the
+	// millisecond, places it against a revocation of every token issued before a time.
+	ID       string
+	IssuedAt time.Time
 }
 
 type jwtClaims struct {
 	Kind string `json:"knd"`
+	// IssuedMs is iat to the millisecond (iat has whole seconds): a token issued just
+	// after a revocation of all must not fall before its cutoff.
+	IssuedMs int64 `json:"ims,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -72,7 +81,10 @@ func (t *Tokens) Issue(userID, kind string) (string, time.Time, error) {
 	}
 	now := t.now()
 	exp := now.Add(t.ttl).Truncate(time.Second)
-	c := jwtClaims{Kind: kind, RegisteredClaims: jwt.RegisteredClaims{
+	var id [16]byte
+	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails on supported platforms
+	c := jwtClaims{Kind: kind, IssuedMs: now.UnixMilli(), RegisteredClaims: jwt.RegisteredClaims{
+		ID:        hex.EncodeToString(id[:]),
 		Issuer:    issuer,
 		Subject:   userID,
 		IssuedAt:  jwt.NewNumericDate(now),
@@ -101,5 +113,9 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 	case c.Subject == "":
 		return Claims{}, fmt.Errorf("verify token: no subject: %w", ErrTokenInvalid)
 	}
-	return Claims{UserID: c.Subject, Kind: c.Kind, ExpiresAt: c.ExpiresAt.Time}, nil
+	issued := time.UnixMilli(c.IssuedMs)
+	if c.IssuedMs == 0 && c.IssuedAt != nil {
+		issued = c.IssuedAt.Time
+	}
+	return Claims{UserID: c.Subject, Kind: c.Kind, ExpiresAt: c.ExpiresAt.Time, ID: c.ID, IssuedAt: issued}, nil
 }

@@ -56,7 +56,7 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 	call, cancel := s.call(ctx)
 	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
 		UserId: claims.UserID, DeviceId: req.DeviceId, Platform: req.Platform,
-		Node: g.cfg.Node, ConnId: s.id,
+		Node: g.cfg.Node, ConnId: s.id, TokenId: claims.ID, TokenIssuedMs: claims.IssuedAt.UnixMilli(),
 	})
 	cancel()
 	if err != nil {
@@ -64,7 +64,8 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 		return false
 	}
 
-	id := &identity{user: claims.UserID, device: req.DeviceId, platform: req.Platform}
+	id := &identity{user: claims.UserID, device: req.DeviceId, platform: req.Platform,
+		tokenID: claims.ID, expiresMs: claims.ExpiresAt.UnixMilli()}
 	s.mu.Lock()
 	if s.state != stateOpen {
 		// Closed while logic registered the route: nobody else will remove it.

@@ -46,12 +46,9 @@ func (s *session) flood(refusal *frame.Error) {
 		s.queue = s.queue[:0]
 	}
 	s.queue = append(s.queue, b)
-	writing := full && s.writing
 	s.scheduleLocked()
 	g.stats.floods.Add(1)
 	g.log.Warn("frame flood: closing connection", s.attrs()...)
-	if writing {
-		// The queue was full behind a write that is not finishing: nothing gets through.
-		s.shutdown("frame flood")
-	}
+	// A write in progress finishes (or fails at its deadline) before the ERROR goes out,
+	// then the connection closes: the client learns why even when its queue was full.
 }

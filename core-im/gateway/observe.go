@@ -150,6 +150,7 @@ var (
 	descRateLimited = prometheus.NewDesc("bangbang_gateway_frames_rate_limited_total", "Client frames refused by the per-connection rate limit.", nil, nil)
 	descSlow        = prometheus.NewDesc("bangbang_gateway_slow_consumers_total", "Connections closed because their send queue was full.", nil, nil)
 	descFloods      = prometheus.NewDesc("bangbang_gateway_floods_total", "Connections closed for flooding: more frames refused by the rate limit and not yet due to be resent than the burst.", nil, nil)
+	descExpired     = prometheus.NewDesc("bangbang_gateway_tokens_expired_total", "Sessions closed because the token they logged in with expired (ERROR TOKEN_EXPIRED).", nil, nil)
 	descPush        = prometheus.NewDesc("bangbang_gateway_push_connections_total", "Pushed frames by what became of them per connection.", []string{"result"}, nil)
 )
 
@@ -157,7 +158,7 @@ var (
 type statsCollector struct{ g *Gateway }
 
 func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConns, descRefused, descFramesIn, descFramesOut, descRateLimited, descSlow, descFloods, descPush} {
+	for _, d := range []*prometheus.Desc{descConns, descRefused, descFramesIn, descFramesOut, descRateLimited, descSlow, descFloods, descExpired, descPush} {
 		ch <- d
 	}
 }
@@ -174,6 +175,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))
 	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(st.Dropped))
 	ch <- prometheus.MustNewConstMetric(descFloods, prometheus.CounterValue, float64(st.Floods))
+	ch <- prometheus.MustNewConstMetric(descExpired, prometheus.CounterValue, float64(st.TokensExpired))
 	for _, p := range []struct {
 		result string
 		n      uint64

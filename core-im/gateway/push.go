@@ -93,11 +93,18 @@ func (g *Gateway) deliver(ctx context.Context, req *gatewaygen.DeliverRequest, p
 	return resp, nil
 }
 
-// Kick sends KICK{reason, message} to one connection and closes it.
+// Kick sends KICK{reason, message} to one connection and closes it; with a token id,
+// only if the connection logged in with that token.
 func (g *Gateway) Kick(ctx context.Context, req *gatewaygen.KickRequest) (*gatewaygen.KickResponse, error) {
 	s := g.table.get(req.GetConnId())
 	if s == nil {
 		return &gatewaygen.KickResponse{Found: false}, nil
+	}
+	if t := req.GetTokenId(); t != "" {
+		// A logout ends the sessions of that one token, not the user's other devices.
+		if id := s.ident.Load(); id == nil || id.tokenID != t {
+			return &gatewaygen.KickResponse{Found: false}, nil
+		}
 	}
 	g.log.InfoContext(ctx, "kicking connection", append(s.attrs(), "reason", frame.KickReason(req.GetReason()).String())...)
 	found := s.finish(encode(protocol.OpKick, 0, &frame.Kick{Reason: req.GetReason(), Message: req.GetMessage()}), "kicked")

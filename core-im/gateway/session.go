@@ -26,6 +26,8 @@ type farewell interface {
 // identity is who a connection authenticated as; immutable once published.
 type identity struct {
 	user, device, platform string
+	tokenID                string // the login token's id: a logout of that token kicks this session
+	expiresMs              int64  // the token's expiry (Unix ms): the session ends then
 }
 
 func (id *identity) route(connID string) *logicgen.RouteRef {

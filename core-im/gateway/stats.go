@@ -12,6 +12,7 @@ type Stats struct {
 	Dropped       uint64 // connections closed because their send queue was full
 	RateLimited   uint64 // client frames refused by the per-connection rate limit
 	Floods        uint64 // connections closed for sending on while refused (not in Dropped)
+	TokensExpired uint64 // sessions closed because their login token expired
 
 	// Connections closed before they became sessions, by reason.
 	RefusedAddrCap  uint64 // closed at accept: their client address held MaxConnsPerAddr
@@ -32,6 +33,7 @@ type counters struct {
 	framesIn, framesOut  atomic.Uint64
 	dropped, rateLimited atomic.Uint64
 	floods               atomic.Uint64
+	tokensExpired        atomic.Uint64
 
 	pushDelivered, pushMissing, pushDropped, pushPendingAuth atomic.Uint64
 }
@@ -46,6 +48,7 @@ func (c *counters) snapshot() Stats {
 		Dropped:       c.dropped.Load(),
 		RateLimited:   c.rateLimited.Load(),
 		Floods:        c.floods.Load(),
+		TokensExpired: c.tokensExpired.Load(),
 
 		RefusedAddrCap:  c.refusedAddrCap.Load(),
 		UpgradeTimeouts: c.upgradeTimeouts.Load(),

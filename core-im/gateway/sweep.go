@@ -33,17 +33,26 @@ func (g *Gateway) sweepOnce() {
 	now := g.now()
 	authDeadline := now - int64(g.cfg.AuthTimeout)
 	idleDeadline := now - int64(g.cfg.IdleTimeout)
-	var unauth, idle []*session
+	wall := time.Now().UnixMilli()
+	var unauth, idle, expired []*session
 	g.table.each(func(s *session) {
+		id := s.ident.Load()
 		switch {
-		case s.ident.Load() == nil:
+		case id == nil:
 			if s.created < authDeadline {
 				unauth = append(unauth, s)
 			}
 		case s.lastSeen.Load() < idleDeadline:
 			idle = append(idle, s)
+		case id.expiresMs > 0 && id.expiresMs <= wall:
+			expired = append(expired, s)
 		}
 	})
+	for _, s := range expired {
+		// The login it was opened with has expired: log in again, then reconnect.
+		g.stats.tokensExpired.Add(1)
+		s.fatal(nil, &frame.Error{Code: int32(common.ErrorCode_TOKEN_EXPIRED), Message: "token expired: log in again"}, "token expired")
+	}
 	for _, s := range unauth {
 		s.fatal(nil, &frame.Error{Code: int32(common.ErrorCode_UNAUTHENTICATED), Message: "no AUTH within the deadline"}, "auth timeout")
 	}

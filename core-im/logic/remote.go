@@ -63,3 +63,15 @@ func (r Remote) Receipts(ctx context.Context, req *logicgen.ReceiptsRequest) (*l
 func (r Remote) EnsureUsers(ctx context.Context, req *logicgen.EnsureUsersRequest) (*logicgen.EnsureUsersResponse, error) {
 	return r.c.EnsureUsers(ctx, req)
 }
+
+func (r Remote) RevokeTokens(ctx context.Context, req *logicgen.RevokeTokensRequest) (*logicgen.RevokeTokensResponse, error) {
+	return r.c.RevokeTokens(ctx, req)
+}
+
+func (r Remote) CheckToken(ctx context.Context, req *logicgen.CheckTokenRequest) (*logicgen.CheckTokenResponse, error) {
+	return r.c.CheckToken(ctx, req)
+}
+
+func (r Remote) ChangePassword(ctx context.Context, req *logicgen.ChangePasswordRequest) (*logicgen.ChangePasswordResponse, error) {
+	return r.c.ChangePassword(ctx, req)
+}

@@ -160,6 +160,9 @@ func (s *Service) Connect(ctx context.Context, req *logicgen.ConnectRequest) (_ 
 	if !validID(req.UserId) || !validID(req.DeviceId) || req.Node == "" || req.ConnId == "" {
 		return nil, imError(common.ErrorCode_BAD_REQUEST, "connect: user, device, node and conn are required")
 	}
+	if err := s.tokenUsable(ctx, "connect", req.UserId, req.TokenId, time.UnixMilli(req.TokenIssuedMs)); err != nil {
+		return nil, err
+	}
 	r := router.Route{UserID: req.UserId, DeviceID: req.DeviceId, Node: req.Node, ConnID: req.ConnId,
 		Platform: req.Platform, Since: s.now()}
 	replaced, err := s.routes.Put(ctx, r, s.cfg.RouteTTL)

@@ -37,6 +37,7 @@ func runContract(t *testing.T, b backend) {
 		{"Receipts", testReceipts},
 		{"PutUsersIfAbsent", testPutUsersIfAbsent},
 		{"MissingUsers", testMissingUsers},
+		{"TokenRevocations", testTokenRevocations},
 		{"PutUsersIfAbsentConcurrent", testPutUsersIfAbsentConcurrent},
 		{"InvalidInputStoresNothing", testInvalidInput},
 		{"ContextCancelled", testContextCancelled},

@@ -230,6 +230,22 @@ func (s *instrumented) MissingUsers(ctx context.Context, ids []string) (missing 
 	return missing, err
 }
 
+func (s *instrumented) RevokeTokens(ctx context.Context, user, jti string, until time.Time) (err error) {
+	s.call(ctx, "RevokeTokens", userAttr(user), func(ctx context.Context) error {
+		err = s.Store.RevokeTokens(ctx, user, jti, until)
+		return err
+	})
+	return err
+}
+
+func (s *instrumented) TokenRevoked(ctx context.Context, user, jti string, issued time.Time) (revoked bool, err error) {
+	s.call(ctx, "TokenRevoked", userAttr(user), func(ctx context.Context) error {
+		revoked, err = s.Store.TokenRevoked(ctx, user, jti, issued)
+		return err
+	})
+	return revoked, err
+}
+
 func (s *instrumented) GetUser(ctx context.Context, id string) (u User, err error) {
 	s.call(ctx, "GetUser", userAttr(id), func(ctx context.Context) error {
 		u, err = s.Store.GetUser(ctx, id)

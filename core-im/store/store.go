@@ -136,6 +136,12 @@ type Store interface {
 	PutUsersIfAbsent(ctx context.Context, us []User) (created int, err error)
 	// GetUser returns the user with id, or an error matching ErrNotFound.
 	GetUser(ctx context.Context, id string) (User, error)
+	// RevokeTokens records a revocation for user: of the one token jti, until its expiry
+	// (then the record is purged), or, with jti "", of every token issued before until. A
+	// later revocation of all tokens only moves the cutoff forward.
+	RevokeTokens(ctx context.Context, user, jti string, until time.Time) error
+	// TokenRevoked reports whether user's token jti, issued at issued, is revoked.
+	TokenRevoked(ctx context.Context, user, jti string, issued time.Time) (bool, error)
 	// MissingUsers returns which of up to MaxBatch ids have no user, in the order given
 	// (an id repeated in ids and missing is returned once), with one read: a push to a
 	// list of users checks them all at once.

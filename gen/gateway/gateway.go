@@ -126,6 +126,7 @@ type KickRequest struct {
 	ConnId  string `thrift:"conn_id,1" frugal:"1,default,string" json:"conn_id"`
 	Reason  int32  `thrift:"reason,2" frugal:"2,default,i32" json:"reason"`
 	Message string `thrift:"message,3" frugal:"3,default,string" json:"message"`
+	TokenId string `thrift:"token_id,4" frugal:"4,default,string" json:"token_id"`
 }
 
 func NewKickRequest() *KickRequest {
@@ -146,6 +147,10 @@ func (p *KickRequest) GetReason() (v int32) {
 func (p *KickRequest) GetMessage() (v string) {
 	return p.Message
 }
+
+func (p *KickRequest) GetTokenId() (v string) {
+	return p.TokenId
+}
 func (p *KickRequest) SetConnId(val string) {
 	p.ConnId = val
 }
@@ -154,6 +159,9 @@ func (p *KickRequest) SetReason(val int32) {
 }
 func (p *KickRequest) SetMessage(val string) {
 	p.Message = val
+}
+func (p *KickRequest) SetTokenId(val string) {
+	p.TokenId = val
 }
 
 func (p *KickRequest) String() string {
@@ -167,6 +175,7 @@ var fieldIDToName_KickRequest = map[int16]string{
 	1: "conn_id",
 	2: "reason",
 	3: "message",
+	4: "token_id",
 }
 
 type KickResponse struct {

@@ -94,11 +94,13 @@ var fieldIDToName_AuthenticateResponse = map[int16]string{
 }
 
 type ConnectRequest struct {
-	UserId   string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
-	DeviceId string `thrift:"device_id,2" frugal:"2,default,string" json:"device_id"`
-	Platform string `thrift:"platform,3" frugal:"3,default,string" json:"platform"`
-	Node     string `thrift:"node,4" frugal:"4,default,string" json:"node"`
-	ConnId   string `thrift:"conn_id,5" frugal:"5,default,string" json:"conn_id"`
+	UserId        string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	DeviceId      string `thrift:"device_id,2" frugal:"2,default,string" json:"device_id"`
+	Platform      string `thrift:"platform,3" frugal:"3,default,string" json:"platform"`
+	Node          string `thrift:"node,4" frugal:"4,default,string" json:"node"`
+	ConnId        string `thrift:"conn_id,5" frugal:"5,default,string" json:"conn_id"`
+	TokenId       string `thrift:"token_id,6" frugal:"6,default,string" json:"token_id"`
+	TokenIssuedMs int64  `thrift:"token_issued_ms,7" frugal:"7,default,i64" json:"token_issued_ms"`
 }
 
 func NewConnectRequest() *ConnectRequest {
@@ -127,6 +129,14 @@ func (p *ConnectRequest) GetNode() (v string) {
 func (p *ConnectRequest) GetConnId() (v string) {
 	return p.ConnId
 }
+
+func (p *ConnectRequest) GetTokenId() (v string) {
+	return p.TokenId
+}
+
+func (p *ConnectRequest) GetTokenIssuedMs() (v int64) {
+	return p.TokenIssuedMs
+}
 func (p *ConnectRequest) SetUserId(val string) {
 	p.UserId = val
 }
@@ -142,6 +152,12 @@ func (p *ConnectRequest) SetNode(val string) {
 func (p *ConnectRequest) SetConnId(val string) {
 	p.ConnId = val
 }
+func (p *ConnectRequest) SetTokenId(val string) {
+	p.TokenId = val
+}
+func (p *ConnectRequest) SetTokenIssuedMs(val int64) {
+	p.TokenIssuedMs = val
+}
 
 func (p *ConnectRequest) String() string {
 	if p == nil {
@@ -156,6 +172,8 @@ var fieldIDToName_ConnectRequest = map[int16]string{
 	3: "platform",
 	4: "node",
 	5: "conn_id",
+	6: "token_id",
+	7: "token_issued_ms",
 }
 
 type ConnectResponse struct {
@@ -1363,6 +1381,234 @@ var fieldIDToName_PresenceResponse = map[int16]string{
 	1: "online",
 }
 
+type RevokeTokensRequest struct {
+	UserId  string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	TokenId string `thrift:"token_id,2" frugal:"2,default,string" json:"token_id"`
+	UntilMs int64  `thrift:"until_ms,3" frugal:"3,default,i64" json:"until_ms"`
+}
+
+func NewRevokeTokensRequest() *RevokeTokensRequest {
+	return &RevokeTokensRequest{}
+}
+
+func (p *RevokeTokensRequest) InitDefault() {
+}
+
+func (p *RevokeTokensRequest) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *RevokeTokensRequest) GetTokenId() (v string) {
+	return p.TokenId
+}
+
+func (p *RevokeTokensRequest) GetUntilMs() (v int64) {
+	return p.UntilMs
+}
+func (p *RevokeTokensRequest) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *RevokeTokensRequest) SetTokenId(val string) {
+	p.TokenId = val
+}
+func (p *RevokeTokensRequest) SetUntilMs(val int64) {
+	p.UntilMs = val
+}
+
+func (p *RevokeTokensRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RevokeTokensRequest(%+v)", *p)
+}
+
+var fieldIDToName_RevokeTokensRequest = map[int16]string{
+	1: "user_id",
+	2: "token_id",
+	3: "until_ms",
+}
+
+type RevokeTokensResponse struct {
+	Kicked int32 `thrift:"kicked,1" frugal:"1,default,i32" json:"kicked"`
+}
+
+func NewRevokeTokensResponse() *RevokeTokensResponse {
+	return &RevokeTokensResponse{}
+}
+
+func (p *RevokeTokensResponse) InitDefault() {
+}
+
+func (p *RevokeTokensResponse) GetKicked() (v int32) {
+	return p.Kicked
+}
+func (p *RevokeTokensResponse) SetKicked(val int32) {
+	p.Kicked = val
+}
+
+func (p *RevokeTokensResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RevokeTokensResponse(%+v)", *p)
+}
+
+var fieldIDToName_RevokeTokensResponse = map[int16]string{
+	1: "kicked",
+}
+
+type CheckTokenRequest struct {
+	UserId   string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	TokenId  string `thrift:"token_id,2" frugal:"2,default,string" json:"token_id"`
+	IssuedMs int64  `thrift:"issued_ms,3" frugal:"3,default,i64" json:"issued_ms"`
+}
+
+func NewCheckTokenRequest() *CheckTokenRequest {
+	return &CheckTokenRequest{}
+}
+
+func (p *CheckTokenRequest) InitDefault() {
+}
+
+func (p *CheckTokenRequest) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *CheckTokenRequest) GetTokenId() (v string) {
+	return p.TokenId
+}
+
+func (p *CheckTokenRequest) GetIssuedMs() (v int64) {
+	return p.IssuedMs
+}
+func (p *CheckTokenRequest) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *CheckTokenRequest) SetTokenId(val string) {
+	p.TokenId = val
+}
+func (p *CheckTokenRequest) SetIssuedMs(val int64) {
+	p.IssuedMs = val
+}
+
+func (p *CheckTokenRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CheckTokenRequest(%+v)", *p)
+}
+
+var fieldIDToName_CheckTokenRequest = map[int16]string{
+	1: "user_id",
+	2: "token_id",
+	3: "issued_ms",
+}
+
+type CheckTokenResponse struct {
+	Valid bool `thrift:"valid,1" frugal:"1,default,bool" json:"valid"`
+}
+
+func NewCheckTokenResponse() *CheckTokenResponse {
+	return &CheckTokenResponse{}
+}
+
+func (p *CheckTokenResponse) InitDefault() {
+}
+
+func (p *CheckTokenResponse) GetValid() (v bool) {
+	return p.Valid
+}
+func (p *CheckTokenResponse) SetValid(val bool) {
+	p.Valid = val
+}
+
+func (p *CheckTokenResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("CheckTokenResponse(%+v)", *p)
+}
+
+var fieldIDToName_CheckTokenResponse = map[int16]string{
+	1: "valid",
+}
+
+type ChangePasswordRequest struct {
+	UserId      string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
+	OldPassword string `thrift:"old_password,2" frugal:"2,default,string" json:"old_password"`
+	Password    string `thrift:"password,3" frugal:"3,default,string" json:"password"`
+}
+
+func NewChangePasswordRequest() *ChangePasswordRequest {
+	return &ChangePasswordRequest{}
+}
+
+func (p *ChangePasswordRequest) InitDefault() {
+}
+
+func (p *ChangePasswordRequest) GetUserId() (v string) {
+	return p.UserId
+}
+
+func (p *ChangePasswordRequest) GetOldPassword() (v string) {
+	return p.OldPassword
+}
+
+func (p *ChangePasswordRequest) GetPassword() (v string) {
+	return p.Password
+}
+func (p *ChangePasswordRequest) SetUserId(val string) {
+	p.UserId = val
+}
+func (p *ChangePasswordRequest) SetOldPassword(val string) {
+	p.OldPassword = val
+}
+func (p *ChangePasswordRequest) SetPassword(val string) {
+	p.Password = val
+}
+
+func (p *ChangePasswordRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ChangePasswordRequest(%+v)", *p)
+}
+
+var fieldIDToName_ChangePasswordRequest = map[int16]string{
+	1: "user_id",
+	2: "old_password",
+	3: "password",
+}
+
+type ChangePasswordResponse struct {
+	Kicked int32 `thrift:"kicked,1" frugal:"1,default,i32" json:"kicked"`
+}
+
+func NewChangePasswordResponse() *ChangePasswordResponse {
+	return &ChangePasswordResponse{}
+}
+
+func (p *ChangePasswordResponse) InitDefault() {
+}
+
+func (p *ChangePasswordResponse) GetKicked() (v int32) {
+	return p.Kicked
+}
+func (p *ChangePasswordResponse) SetKicked(val int32) {
+	p.Kicked = val
+}
+
+func (p *ChangePasswordResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("ChangePasswordResponse(%+v)", *p)
+}
+
+var fieldIDToName_ChangePasswordResponse = map[int16]string{
+	1: "kicked",
+}
+
 type LogicService interface {
 	Authenticate(ctx context.Context, req *AuthenticateRequest) (r *AuthenticateResponse, err error)
 
@@ -1387,6 +1633,12 @@ type LogicService interface {
 	Receipts(ctx context.Context, req *ReceiptsRequest) (r *ReceiptsResponse, err error)
 
 	EnsureUsers(ctx context.Context, req *EnsureUsersRequest) (r *EnsureUsersResponse, err error)
+
+	RevokeTokens(ctx context.Context, req *RevokeTokensRequest) (r *RevokeTokensResponse, err error)
+
+	CheckToken(ctx context.Context, req *CheckTokenRequest) (r *CheckTokenResponse, err error)
+
+	ChangePassword(ctx context.Context, req *ChangePasswordRequest) (r *ChangePasswordResponse, err error)
 }
 
 type LogicServiceAuthenticateArgs struct {
@@ -2513,6 +2765,288 @@ func (p *LogicServiceEnsureUsersResult) String() string {
 }
 
 var fieldIDToName_LogicServiceEnsureUsersResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceRevokeTokensArgs struct {
+	Req *RevokeTokensRequest `thrift:"req,1" frugal:"1,default,RevokeTokensRequest" json:"req"`
+}
+
+func NewLogicServiceRevokeTokensArgs() *LogicServiceRevokeTokensArgs {
+	return &LogicServiceRevokeTokensArgs{}
+}
+
+func (p *LogicServiceRevokeTokensArgs) InitDefault() {
+}
+
+var LogicServiceRevokeTokensArgs_Req_DEFAULT *RevokeTokensRequest
+
+func (p *LogicServiceRevokeTokensArgs) GetReq() (v *RevokeTokensRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceRevokeTokensArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceRevokeTokensArgs) SetReq(val *RevokeTokensRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceRevokeTokensArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceRevokeTokensArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceRevokeTokensArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceRevokeTokensArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceRevokeTokensResult struct {
+	Success *RevokeTokensResponse `thrift:"success,0,optional" frugal:"0,optional,RevokeTokensResponse" json:"success,omitempty"`
+	Err     *common.IMError       `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceRevokeTokensResult() *LogicServiceRevokeTokensResult {
+	return &LogicServiceRevokeTokensResult{}
+}
+
+func (p *LogicServiceRevokeTokensResult) InitDefault() {
+}
+
+var LogicServiceRevokeTokensResult_Success_DEFAULT *RevokeTokensResponse
+
+func (p *LogicServiceRevokeTokensResult) GetSuccess() (v *RevokeTokensResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceRevokeTokensResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceRevokeTokensResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceRevokeTokensResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceRevokeTokensResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceRevokeTokensResult) SetSuccess(x interface{}) {
+	p.Success = x.(*RevokeTokensResponse)
+}
+func (p *LogicServiceRevokeTokensResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceRevokeTokensResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceRevokeTokensResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceRevokeTokensResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceRevokeTokensResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceRevokeTokensResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceCheckTokenArgs struct {
+	Req *CheckTokenRequest `thrift:"req,1" frugal:"1,default,CheckTokenRequest" json:"req"`
+}
+
+func NewLogicServiceCheckTokenArgs() *LogicServiceCheckTokenArgs {
+	return &LogicServiceCheckTokenArgs{}
+}
+
+func (p *LogicServiceCheckTokenArgs) InitDefault() {
+}
+
+var LogicServiceCheckTokenArgs_Req_DEFAULT *CheckTokenRequest
+
+func (p *LogicServiceCheckTokenArgs) GetReq() (v *CheckTokenRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceCheckTokenArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceCheckTokenArgs) SetReq(val *CheckTokenRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceCheckTokenArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceCheckTokenArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceCheckTokenArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceCheckTokenArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceCheckTokenResult struct {
+	Success *CheckTokenResponse `thrift:"success,0,optional" frugal:"0,optional,CheckTokenResponse" json:"success,omitempty"`
+	Err     *common.IMError     `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceCheckTokenResult() *LogicServiceCheckTokenResult {
+	return &LogicServiceCheckTokenResult{}
+}
+
+func (p *LogicServiceCheckTokenResult) InitDefault() {
+}
+
+var LogicServiceCheckTokenResult_Success_DEFAULT *CheckTokenResponse
+
+func (p *LogicServiceCheckTokenResult) GetSuccess() (v *CheckTokenResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceCheckTokenResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceCheckTokenResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceCheckTokenResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceCheckTokenResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceCheckTokenResult) SetSuccess(x interface{}) {
+	p.Success = x.(*CheckTokenResponse)
+}
+func (p *LogicServiceCheckTokenResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceCheckTokenResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceCheckTokenResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceCheckTokenResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceCheckTokenResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceCheckTokenResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceChangePasswordArgs struct {
+	Req *ChangePasswordRequest `thrift:"req,1" frugal:"1,default,ChangePasswordRequest" json:"req"`
+}
+
+func NewLogicServiceChangePasswordArgs() *LogicServiceChangePasswordArgs {
+	return &LogicServiceChangePasswordArgs{}
+}
+
+func (p *LogicServiceChangePasswordArgs) InitDefault() {
+}
+
+var LogicServiceChangePasswordArgs_Req_DEFAULT *ChangePasswordRequest
+
+func (p *LogicServiceChangePasswordArgs) GetReq() (v *ChangePasswordRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceChangePasswordArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceChangePasswordArgs) SetReq(val *ChangePasswordRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceChangePasswordArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceChangePasswordArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceChangePasswordArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceChangePasswordArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceChangePasswordResult struct {
+	Success *ChangePasswordResponse `thrift:"success,0,optional" frugal:"0,optional,ChangePasswordResponse" json:"success,omitempty"`
+	Err     *common.IMError         `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceChangePasswordResult() *LogicServiceChangePasswordResult {
+	return &LogicServiceChangePasswordResult{}
+}
+
+func (p *LogicServiceChangePasswordResult) InitDefault() {
+}
+
+var LogicServiceChangePasswordResult_Success_DEFAULT *ChangePasswordResponse
+
+func (p *LogicServiceChangePasswordResult) GetSuccess() (v *ChangePasswordResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceChangePasswordResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceChangePasswordResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceChangePasswordResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceChangePasswordResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceChangePasswordResult) SetSuccess(x interface{}) {
+	p.Success = x.(*ChangePasswordResponse)
+}
+func (p *LogicServiceChangePasswordResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceChangePasswordResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceChangePasswordResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceChangePasswordResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceChangePasswordResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceChangePasswordResult = map[int16]string{
 	0: "success",
 	1: "err",
 }

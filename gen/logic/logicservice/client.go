@@ -23,6 +23,9 @@ type Client interface {
 	Presence(ctx context.Context, req *logic.PresenceRequest, callOptions ...callopt.Option) (r *logic.PresenceResponse, err error)
 	Receipts(ctx context.Context, req *logic.ReceiptsRequest, callOptions ...callopt.Option) (r *logic.ReceiptsResponse, err error)
 	EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest, callOptions ...callopt.Option) (r *logic.EnsureUsersResponse, err error)
+	RevokeTokens(ctx context.Context, req *logic.RevokeTokensRequest, callOptions ...callopt.Option) (r *logic.RevokeTokensResponse, err error)
+	CheckToken(ctx context.Context, req *logic.CheckTokenRequest, callOptions ...callopt.Option) (r *logic.CheckTokenResponse, err error)
+	ChangePassword(ctx context.Context, req *logic.ChangePasswordRequest, callOptions ...callopt.Option) (r *logic.ChangePasswordResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -112,4 +115,19 @@ func (p *kLogicServiceClient) Receipts(ctx context.Context, req *logic.ReceiptsR
 func (p *kLogicServiceClient) EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest, callOptions ...callopt.Option) (r *logic.EnsureUsersResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.EnsureUsers(ctx, req)
+}
+
+func (p *kLogicServiceClient) RevokeTokens(ctx context.Context, req *logic.RevokeTokensRequest, callOptions ...callopt.Option) (r *logic.RevokeTokensResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.RevokeTokens(ctx, req)
+}
+
+func (p *kLogicServiceClient) CheckToken(ctx context.Context, req *logic.CheckTokenRequest, callOptions ...callopt.Option) (r *logic.CheckTokenResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.CheckToken(ctx, req)
+}
+
+func (p *kLogicServiceClient) ChangePassword(ctx context.Context, req *logic.ChangePasswordRequest, callOptions ...callopt.Option) (r *logic.ChangePasswordResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.ChangePassword(ctx, req)
 }

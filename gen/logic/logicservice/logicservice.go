@@ -98,6 +98,27 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"RevokeTokens": kitex.NewMethodInfo(
+		revokeTokensHandler,
+		newLogicServiceRevokeTokensArgs,
+		newLogicServiceRevokeTokensResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"CheckToken": kitex.NewMethodInfo(
+		checkTokenHandler,
+		newLogicServiceCheckTokenArgs,
+		newLogicServiceCheckTokenResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
+	"ChangePassword": kitex.NewMethodInfo(
+		changePasswordHandler,
+		newLogicServiceChangePasswordArgs,
+		newLogicServiceChangePasswordResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -452,6 +473,78 @@ func newLogicServiceEnsureUsersResult() interface{} {
 	return logic.NewLogicServiceEnsureUsersResult()
 }
 
+func revokeTokensHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceRevokeTokensArgs)
+	realResult := result.(*logic.LogicServiceRevokeTokensResult)
+	success, err := handler.(logic.LogicService).RevokeTokens(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceRevokeTokensArgs() interface{} {
+	return logic.NewLogicServiceRevokeTokensArgs()
+}
+
+func newLogicServiceRevokeTokensResult() interface{} {
+	return logic.NewLogicServiceRevokeTokensResult()
+}
+
+func checkTokenHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceCheckTokenArgs)
+	realResult := result.(*logic.LogicServiceCheckTokenResult)
+	success, err := handler.(logic.LogicService).CheckToken(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceCheckTokenArgs() interface{} {
+	return logic.NewLogicServiceCheckTokenArgs()
+}
+
+func newLogicServiceCheckTokenResult() interface{} {
+	return logic.NewLogicServiceCheckTokenResult()
+}
+
+func changePasswordHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceChangePasswordArgs)
+	realResult := result.(*logic.LogicServiceChangePasswordResult)
+	success, err := handler.(logic.LogicService).ChangePassword(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceChangePasswordArgs() interface{} {
+	return logic.NewLogicServiceChangePasswordArgs()
+}
+
+func newLogicServiceChangePasswordResult() interface{} {
+	return logic.NewLogicServiceChangePasswordResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -621,6 +714,48 @@ func (p *kClient) EnsureUsers(ctx context.Context, req *logic.EnsureUsersRequest
 	_args.Req = req
 	var _result logic.LogicServiceEnsureUsersResult
 	if err = p.c.Call(ctx, "EnsureUsers", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) RevokeTokens(ctx context.Context, req *logic.RevokeTokensRequest) (r *logic.RevokeTokensResponse, err error) {
+	var _args logic.LogicServiceRevokeTokensArgs
+	_args.Req = req
+	var _result logic.LogicServiceRevokeTokensResult
+	if err = p.c.Call(ctx, "RevokeTokens", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) CheckToken(ctx context.Context, req *logic.CheckTokenRequest) (r *logic.CheckTokenResponse, err error) {
+	var _args logic.LogicServiceCheckTokenArgs
+	_args.Req = req
+	var _result logic.LogicServiceCheckTokenResult
+	if err = p.c.Call(ctx, "CheckToken", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) ChangePassword(ctx context.Context, req *logic.ChangePasswordRequest) (r *logic.ChangePasswordResponse, err error) {
+	var _args logic.LogicServiceChangePasswordArgs
+	_args.Req = req
+	var _result logic.LogicServiceChangePasswordResult
+	if err = p.c.Call(ctx, "ChangePassword", &_args, &_result); err != nil {
 		return
 	}
 	switch {
