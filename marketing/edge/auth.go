@@ -1,16 +1,12 @@
 package edge
 
 import (
-	"go.opentelemetry.io/otel/trace"
-
 	"context"
-	"errors"
-	"github.com/bangbang-im/bangbang/tracing"
-	"strings"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	"go.opentelemetry.io/otel/trace"
 
-	"github.com/bangbang-im/bangbang/core-im/auth"
+	"github.com/bangbang-im/bangbang/tracing"
 )
 
 const merchantKey = "merchant"
@@ -23,22 +19,8 @@ const maxTokenLen = 4096
 // every marketing call acts for comes from the token and from nowhere else, so
 // no request can name another merchant.
 func (s *Server) authenticate(ctx context.Context, c *app.RequestContext) {
-	scheme, token, _ := strings.Cut(string(c.GetHeader("Authorization")), " ")
-	token = strings.TrimSpace(token)
-	if !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > maxTokenLen {
-		c.Header("WWW-Authenticate", `Bearer realm="bangbang"`)
-		writeError(c, 401, CodeUnauthenticated, "an Authorization: Bearer <token> header from /v1/login is required")
-		return
-	}
-	claims, err := s.tokens.Verify(token)
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		c.Header("WWW-Authenticate", `Bearer realm="bangbang", error="invalid_token"`)
-		writeError(c, 401, CodeTokenExpired, "the token has expired; log in again")
-		return
-	case err != nil:
-		c.Header("WWW-Authenticate", `Bearer realm="bangbang", error="invalid_token"`)
-		writeError(c, 401, CodeUnauthenticated, "the token is not valid")
+	claims, ok := s.verified(ctx, c)
+	if !ok {
 		return
 	}
 	if claims.Kind != "merchant" {

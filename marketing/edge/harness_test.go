@@ -102,7 +102,7 @@ func newHarness(t *testing.T, o options) *harness {
 	}
 	h.tokens = tk
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps := Deps{Logic: downLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics, Clicks: o.clicks, Ready: o.ready}
+	deps := Deps{Logic: tokensValidLogic{}, Tokens: tk, Logger: logger, TracerProvider: o.tracer, Metrics: o.metrics, Clicks: o.clicks, Ready: o.ready}
 	if !o.noMarketing {
 		cfg := func(line string) partner.Config {
 			c := partnerConfig(h.sim, line)

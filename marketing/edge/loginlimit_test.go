@@ -41,10 +41,7 @@ func (c *testClock) advance(d time.Duration) {
 
 func startLimitedEdge(t *testing.T, lim ratelimit.Limiter, reg prometheus.Registerer) string {
 	t.Helper()
-	tk, err := auth.NewTokens([]byte(strings.Repeat("s", 32)), time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tk := edgeTokens(t)
 	lm, err := ratelimit.NewLoginMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +57,16 @@ func startLimitedEdge(t *testing.T, lim ratelimit.Limiter, reg prometheus.Regist
 		_ = s.Shutdown(ctx)
 	})
 	return "http://" + s.Addr().String()
+}
+
+// edgeTokens signs with the secret startLimitedEdge's server verifies with.
+func edgeTokens(t *testing.T) *auth.Tokens {
+	t.Helper()
+	tk, err := auth.NewTokens([]byte(strings.Repeat("s", 32)), time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
 }
 
 func loginLimits(account, address ratelimit.Limit) map[ratelimit.Class]ratelimit.Limit {

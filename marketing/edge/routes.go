@@ -37,6 +37,8 @@ func (s *Server) routes(h *server.Hertz) {
 	h.GET("/healthz", s.healthz)
 	h.GET("/readyz", s.readyz)
 	h.POST("/v1/login", s.login)
+	h.POST("/v1/logout", s.authenticateAny, s.logout)
+	h.POST("/v1/password", s.authenticateAny, s.changePassword)
 
 	v1 := h.Group("/v1", s.authenticate, s.attribute)
 	v1.GET("/credits", s.needs(lineAccount, false), s.limit(ratelimit.ClassRead), s.getCredits)

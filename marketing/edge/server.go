@@ -83,6 +83,7 @@ type Server struct {
 	account     *account.Client
 	limiter     ratelimit.Limiter
 	logins      *ratelimit.LoginGuard // nil without a limiter
+	checks      *tokenChecks
 	idem        idempotency.Store
 	clicks      Clicks
 	log         *slog.Logger
@@ -121,6 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	return &Server{
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens, logins: logins,
+		checks: &tokenChecks{now: time.Now, m: map[string]tokenCheck{}},
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,
