@@ -122,7 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	return &Server{
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens, logins: logins,
-		checks: &tokenChecks{now: time.Now, m: map[string]tokenCheck{}},
+		checks:  &tokenChecks{now: time.Now, m: map[string]tokenCheck{}},
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,
