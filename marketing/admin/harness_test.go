@@ -27,6 +27,18 @@ type fakeLogic struct {
 	ensured   []*logicgen.UserInfo
 	ensureErr error // what EnsureUsers answers, when set
 	pushErr   error // what PushToUsers answers, when set
+	revokes   []*logicgen.RevokeTokensRequest
+	revokeErr error // what RevokeTokens answers, when set
+}
+
+func (f *fakeLogic) RevokeTokens(_ context.Context, req *logicgen.RevokeTokensRequest) (*logicgen.RevokeTokensResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.revokeErr != nil {
+		return nil, f.revokeErr
+	}
+	f.revokes = append(f.revokes, req)
+	return &logicgen.RevokeTokensResponse{Kicked: 2}, nil
 }
 
 func (f *fakeLogic) PushToUsers(_ context.Context, req *logicgen.PushRequest) (*logicgen.PushResponse, error) {

@@ -45,6 +45,7 @@ type Config struct {
 type Logic interface {
 	PushToUsers(ctx context.Context, req *logicgen.PushRequest) (*logicgen.PushResponse, error)
 	EnsureUsers(ctx context.Context, req *logicgen.EnsureUsersRequest) (*logicgen.EnsureUsersResponse, error)
+	RevokeTokens(ctx context.Context, req *logicgen.RevokeTokensRequest) (*logicgen.RevokeTokensResponse, error)
 }
 
 // Deps are what the admin routes serve.
@@ -251,6 +252,7 @@ func (s *Server) campaignRoutes(traced *route.RouterGroup) {
 	traced.POST(v1+"/merchants", may(author, "create merchants", s.createMerchant)...)
 	traced.PUT(v1+"/merchants/:id", may(author, "change merchants", s.updateMerchant)...)
 	traced.DELETE(v1+"/merchants/:id", may(author, "delete merchants", s.deleteMerchant)...)
+	traced.POST(v1+"/merchants/:id/revoke-sessions", may(manage, "end merchants' sessions", s.revokeSessions)...)
 	traced.POST(importRoute, may(author, "import merchants", s.importMerchants)...)
 	traced.POST(v1+"/audience/count", may(author, "count audiences", s.countAudience)...)
 
