@@ -120,7 +120,7 @@ type fixture struct {
 	routes router.Table
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, tune ...func(*Config)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "im.db"), store.Options{})
@@ -129,7 +129,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	rt := router.NewMemory(router.MemoryOptions{})
 	gw := newRecorder()
-	svc := New(Config{}, st, rt, gw, nil)
+	var cfg Config
+	for _, f := range tune {
+		f(&cfg)
+	}
+	svc := New(cfg, st, rt, gw, nil)
 	t.Cleanup(func() {
 		svc.Close()
 		rt.Close()

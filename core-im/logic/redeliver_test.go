@@ -28,13 +28,12 @@ import (
 // device gets the newest of them by itself (and syncs the rest on the gap it sees), without
 // waiting for a later message.
 func TestFailedPushIsRetriedUntilTheGatewayAnswers(t *testing.T) {
-	f := newFixture(t)
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc.retry.metrics = m
+	f := newFixture(t, func(c *Config) { c.Metrics = m })
 	f.connect(t, "bob", "phone", "c-bob")
 
 	f.gw.setDown(true)
@@ -118,7 +117,10 @@ func TestRedeliveryIsBounded(t *testing.T) {
 	r.mu.Lock()
 	clock = clock.Add(time.Second) // both due
 	r.mu.Unlock()
-	r.wake <- struct{}{}
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake is already pending
+	}
 	got := map[string]pushJob{}
 	for len(got) < 2 {
 		select {
