@@ -100,3 +100,59 @@ func (g *Gateway) heartbeatMs(fromLogic int32) int32 {
 	d = min(d, g.cfg.IdleTimeout/2)
 	return int32(d / time.Millisecond)
 }
+
+// reauth renews an authenticated session with a fresh token of the same user, for the
+// same device, before the one it logged in with expires: the session keeps its id and its
+// route, and is bound from now on to the new token (its expiry, its revocation). Another
+// user's token or another device is BAD_REQUEST (the connection stays, on its old token);
+// a token that fails verification closes it, as at the first AUTH.
+func (s *session) reauth(ctx context.Context, f *protocol.Frame) bool {
+	g := s.g
+	cur := s.ident.Load()
+	var req frame.AuthRequest
+	if err := protocol.DecodeBody(f.Body, &req); err != nil {
+		s.badRequest(f, err)
+		return true
+	}
+	if req.DeviceId != cur.device {
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated: a new AUTH must name the same device"))
+		return true
+	}
+	claims, err := g.tokens.Verify(req.Token)
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
+		return false
+	case err != nil:
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
+		return false
+	case claims.UserID != cur.user:
+		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated: a new AUTH must be for the same user"))
+		return true
+	}
+	// Connect again with this connection's id: the route is this connection's already, so
+	// nothing is replaced; logic checks the new token (revoked? user gone?).
+	call, cancel := s.call(ctx)
+	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
+		UserId: claims.UserID, DeviceId: cur.device, Platform: cur.platform,
+		Node: g.cfg.Node, ConnId: s.id, TokenId: claims.ID, TokenIssuedMs: claims.IssuedAt.UnixMilli(),
+	})
+	cancel()
+	if err != nil {
+		s.fatal(f, s.failure(ctx, f, "connect", err), "re-auth refused")
+		return false
+	}
+	next := *cur
+	next.tokenID, next.expiresMs = claims.ID, claims.ExpiresAt.UnixMilli()
+	s.ident.Store(&next)
+	g.log.InfoContext(ctx, "connection re-authenticated", append(s.attrs(), "expires", claims.ExpiresAt)...)
+	s.reply(f, protocol.OpAuthOK, &frame.AuthResponse{
+		UserId:              cur.user,
+		SessionId:           s.id,
+		ServerTimeMs:        time.Now().UnixMilli(),
+		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
+		MaxSeq:              resp.GetMaxSeq(),
+		AckedSeq:            resp.GetAckedSeq(),
+	})
+	return s.open()
+}

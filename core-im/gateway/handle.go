@@ -58,7 +58,7 @@ func (s *session) handle(f *protocol.Frame) bool {
 
 	switch f.Op {
 	case protocol.OpAuth:
-		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated"))
+		return s.reauth(ctx, f)
 	case protocol.OpHeartbeat:
 		var hb frame.Heartbeat
 		if err := protocol.DecodeBody(f.Body, &hb); err != nil {

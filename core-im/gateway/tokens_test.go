@@ -75,3 +75,53 @@ func TestKickByTokenEndsOnlyThatTokensSessions(t *testing.T) {
 	phone.expectClosed()
 	tablet.heartbeat()
 }
+
+// Before its token expires a client sends AUTH again, on the same connection, with a
+// fresh token of the same user and device: AUTH_OK with the same session id, and the
+// session lives past the first token's expiry, bound to the new token.
+func TestReauthExtendsTheSession(t *testing.T) {
+	e := start(t, viaGoroutine, func(c *Config) { c.AuthTimeout = 400 * time.Millisecond }) // sweeps every 100ms
+	short, err := auth.NewTokens(testSecret, 2*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, exp, err := short.Issue("m1001", "merchant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.dial(t)
+	seq := c.send(protocol.OpAuth, &frame.AuthRequest{Token: first, DeviceId: "phone", Platform: "ios"})
+	var ok frame.AuthResponse
+	c.expect(protocol.OpAuthOK, seq, &ok)
+
+	// Another user's token, or another device: refused, the connection stays.
+	seq = c.send(protocol.OpAuth, &frame.AuthRequest{Token: e.token("m1002"), DeviceId: "phone", Platform: "ios"})
+	c.expectError(seq, common.ErrorCode_BAD_REQUEST)
+	seq = c.send(protocol.OpAuth, &frame.AuthRequest{Token: e.token("m1001"), DeviceId: "tablet", Platform: "ios"})
+	c.expectError(seq, common.ErrorCode_BAD_REQUEST)
+
+	fresh := e.token("m1001")
+	seq = c.send(protocol.OpAuth, &frame.AuthRequest{Token: fresh, DeviceId: "phone", Platform: "ios"})
+	var again frame.AuthResponse
+	c.expect(protocol.OpAuthOK, seq, &again)
+	if again.SessionId != ok.SessionId {
+		t.Fatalf("re-AUTH changed the session: %s then %s", ok.SessionId, again.SessionId)
+	}
+	// Past the first token's expiry and a few sweeps, the session is still there.
+	e.eventually(t, "the first token's expiry to pass", func() bool {
+		return time.Now().After(exp.Add(3 * e.g.cfg.sweepInterval()))
+	})
+	c.heartbeat()
+	if n := e.g.Stats().TokensExpired; n != 0 {
+		t.Fatalf("%d sessions closed as expired after a re-AUTH", n)
+	}
+	// It is bound to the new token now: a logout of it ends the session.
+	claims, err := e.tokens.Verify(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.g.Kick(context.Background(), &gatewaygen.KickRequest{ConnId: ok.SessionId, Reason: int32(frame.KickReason_AUTH_REVOKED), TokenId: claims.ID})
+	if err != nil || !resp.Found {
+		t.Fatalf("kick by the new token: %+v %v", resp, err)
+	}
+}
