@@ -19,6 +19,7 @@ struct AuthResponse {
     4: i32 heartbeat_interval_ms, // send HEARTBEAT at least this often
     5: i64 max_seq,               // the newest inbox sequence of this user: sync up to it
     6: i64 acked_seq,             // the last sequence this device acknowledged
+    7: i64 token_expires_at_ms,   // when the session ends unless renewed by a new AUTH (Unix ms)
 }
 
 // op SEND (client -> server)

@@ -125,3 +125,62 @@ func bearerPost(t *testing.T, url, token string) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// Tokens that live 3 s, on the real binary: an SDK client whose Token func logs in again
+// keeps one connection across three lifetimes (it renews with AUTH in place), while a raw
+// client that never renews is closed with ERROR TOKEN_EXPIRED when its token expires.
+func TestSessionsLiveAsLongAsTheirTokens(t *testing.T) {
+	t.Parallel()
+	s := startAllProc(t, []string{"BANGBANG_TOKEN_TTL=3s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	lr, err := login(ctx, s.edge, "m1017", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := dialRaw(t, s.imAddr)
+	_ = raw.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	raw.write(protocol.AppendMessage(nil, protocol.OpAuth, 1, nil, &frame.AuthRequest{Token: lr.Token, DeviceId: "raw", Platform: "cli"}))
+	if f, err := raw.rd.Next(); err != nil || f.Op != protocol.OpAuthOK {
+		t.Fatalf("raw AUTH: %v %v", f.Op, err)
+	}
+
+	c, err := client.Dial(ctx, client.Config{Addr: s.imAddr, DeviceID: "phone",
+		Token: func(ctx context.Context) (string, error) {
+			lr, err := login(ctx, s.edge, "m1017", "demo")
+			return lr.Token, err
+		},
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The raw client, which never renews, is closed at its token's expiry.
+	raw.expectError(common.ErrorCode_TOKEN_EXPIRED)
+	raw.expectClosed()
+
+	// Three lifetimes later the SDK client is still on its first connection.
+	end := time.Now().Add(9 * time.Second)
+	connects := 0
+	for time.Now().Before(end) {
+		select {
+		case ev := <-c.Events():
+			if ev.Kind == client.EventConnected {
+				connects++
+			}
+			if ev.Kind == client.EventDisconnected {
+				t.Fatalf("the SDK client was disconnected: %v", ev.Err)
+			}
+		case <-time.After(time.Until(end)):
+		}
+	}
+	if connects > 1 {
+		t.Fatalf("%d connections in three token lifetimes, want the first only", connects)
+	}
+	sender := dialUser(t, ctx, s, "c1017", "phone")
+	if _, err := sender.Send(ctx, "m1017", "text/plain", []byte("after three lifetimes")); err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, receiveFrom(t, c, "c1017", 1), "after three lifetimes")
+}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -107,8 +108,12 @@ func (c *Client) serve(cn *conn) outcome {
 
 	var reconnectAt time.Time
 	var drain <-chan time.Time
+	renew := newRenewal(cn.auth.TokenExpiresAtMs)
+	defer renew.stop()
 	for !cn.dead() {
 		select {
+		case <-renew.C():
+			renew.reset(c.reauth(cn, renew.expiresMs))
 		case <-c.ctx.Done():
 			cn.close(ErrClosed)
 		case <-cn.done:
@@ -152,4 +157,70 @@ func (c *Client) serve(cn *conn) outcome {
 		return outcome{planned: true, delay: max(time.Until(reconnectAt), 0)}
 	}
 	return outcome{}
+}
+
+// renewal fires a while before the session's token expires, so the client can send AUTH
+// again with a fresh token on the live connection (docs/protocol.md, Session lifetime).
+type renewal struct {
+	t         *time.Timer
+	expiresMs int64
+}
+
+func newRenewal(expiresMs int64) *renewal {
+	r := &renewal{}
+	r.reset(expiresMs)
+	return r
+}
+
+// reset schedules the renewal of a token expiring at expiresMs: a tenth of the time left
+// early, at most a minute; none when the server states no expiry, or one already renewed
+// (a Token func that returned no fresher token: the session then ends at expiry and the
+// client reconnects).
+func (r *renewal) reset(expiresMs int64) {
+	r.stop()
+	if expiresMs <= r.expiresMs {
+		r.t = nil
+		return
+	}
+	r.expiresMs = expiresMs
+	left := time.Until(time.UnixMilli(expiresMs))
+	r.t = time.NewTimer(max(left-min(left/10, time.Minute), 0))
+}
+
+func (r *renewal) C() <-chan time.Time {
+	if r.t == nil {
+		return nil
+	}
+	return r.t.C
+}
+
+func (r *renewal) stop() {
+	if r.t != nil {
+		r.t.Stop()
+	}
+}
+
+// reauth asks Config.Token for a token and sends AUTH with it on cn; it returns the new
+// expiry, or 0 when the renewal failed (logged: the session ends at its expiry and the
+// client reconnects as usual).
+func (c *Client) reauth(cn *conn, current int64) int64 {
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	token, err := c.cfg.Token(ctx)
+	if err != nil {
+		c.log.Warn("token renewal: no token", "err", err)
+		return 0
+	}
+	var resp frame.AuthResponse
+	req := &frame.AuthRequest{Token: token, DeviceId: c.cfg.DeviceID, Platform: c.cfg.Platform, ClientVersion: clientVersion}
+	if err := cn.request(ctx, protocol.OpAuth, req, protocol.OpAuthOK, &resp); err != nil {
+		c.log.Warn("token renewal refused", "err", err)
+		return 0
+	}
+	if resp.TokenExpiresAtMs <= current {
+		c.log.Warn("token renewal: the token from Config.Token is no fresher; the session ends at its expiry")
+	} else {
+		c.log.Info("session renewed", "expires", time.UnixMilli(resp.TokenExpiresAtMs))
+	}
+	return resp.TokenExpiresAtMs
 }

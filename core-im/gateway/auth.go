@@ -86,6 +86,7 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
 		MaxSeq:              resp.GetMaxSeq(),
 		AckedSeq:            resp.GetAckedSeq(),
+		TokenExpiresAtMs:    id.expiresMs,
 	})
 	return s.open()
 }
@@ -153,6 +154,7 @@ func (s *session) reauth(ctx context.Context, f *protocol.Frame) bool {
 		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
 		MaxSeq:              resp.GetMaxSeq(),
 		AckedSeq:            resp.GetAckedSeq(),
+		TokenExpiresAtMs:    next.expiresMs,
 	})
 	return s.open()
 }

@@ -129,6 +129,7 @@ type AuthResponse struct {
 	HeartbeatIntervalMs int32  `thrift:"heartbeat_interval_ms,4" frugal:"4,default,i32" json:"heartbeat_interval_ms"`
 	MaxSeq              int64  `thrift:"max_seq,5" frugal:"5,default,i64" json:"max_seq"`
 	AckedSeq            int64  `thrift:"acked_seq,6" frugal:"6,default,i64" json:"acked_seq"`
+	TokenExpiresAtMs    int64  `thrift:"token_expires_at_ms,7" frugal:"7,default,i64" json:"token_expires_at_ms"`
 }
 
 func NewAuthResponse() *AuthResponse {
@@ -161,6 +162,10 @@ func (p *AuthResponse) GetMaxSeq() (v int64) {
 func (p *AuthResponse) GetAckedSeq() (v int64) {
 	return p.AckedSeq
 }
+
+func (p *AuthResponse) GetTokenExpiresAtMs() (v int64) {
+	return p.TokenExpiresAtMs
+}
 func (p *AuthResponse) SetUserId(val string) {
 	p.UserId = val
 }
@@ -179,6 +184,9 @@ func (p *AuthResponse) SetMaxSeq(val int64) {
 func (p *AuthResponse) SetAckedSeq(val int64) {
 	p.AckedSeq = val
 }
+func (p *AuthResponse) SetTokenExpiresAtMs(val int64) {
+	p.TokenExpiresAtMs = val
+}
 
 func (p *AuthResponse) String() string {
 	if p == nil {
@@ -194,6 +202,7 @@ var fieldIDToName_AuthResponse = map[int16]string{
 	4: "heartbeat_interval_ms",
 	5: "max_seq",
 	6: "acked_seq",
+	7: "token_expires_at_ms",
 }
 
 type SendRequest struct {
