@@ -3,95 +3,14 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bangbang-im/bangbang/internal/netfault"
 )
-
-// link is a TCP relay to a dependency (PostgreSQL, Redis) that a test cuts, as a network
-// partition or a restart would: open connections drop, new ones are refused until
-// restored. The shared servers behind it are never touched.
-type link struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newLink(t *testing.T, target string) *link {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &link{ln: ln, target: target}
-	l.wg.Add(1)
-	go l.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		l.cut()
-		l.wg.Wait()
-	})
-	return l
-}
-
-func (l *link) addr() string { return l.ln.Addr().String() }
-
-func (l *link) accept() {
-	defer l.wg.Done()
-	for {
-		c, err := l.ln.Accept()
-		if err != nil {
-			return
-		}
-		l.mu.Lock()
-		if l.down {
-			l.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.DialTimeout("tcp", l.target, time.Second)
-		if err != nil {
-			l.mu.Unlock()
-			c.Close()
-			continue
-		}
-		l.conns = append(l.conns, c, up)
-		l.wg.Add(2)
-		l.mu.Unlock()
-		go l.pipe(up, c)
-		go l.pipe(c, up)
-	}
-}
-
-func (l *link) pipe(dst, src net.Conn) {
-	defer l.wg.Done()
-	_, _ = io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-}
-
-func (l *link) cut() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.down = true
-	for _, c := range l.conns {
-		c.Close()
-	}
-	l.conns = nil
-}
-
-func (l *link) restore() {
-	l.mu.Lock()
-	l.down = false
-	l.mu.Unlock()
-}
 
 type readiness struct {
 	Status string            `json:"status"`
@@ -131,16 +50,16 @@ func TestReadyzFollowsDependencies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pg := newLink(t, u.Host)
-	u.Host = pg.addr()
+	pg := netfault.New(t, u.Host)
+	u.Host = pg.Addr()
 	redisTarget := os.Getenv("BANGBANG_TEST_REDIS_ADDR")
 	if redisTarget == "" {
 		redisTarget = "127.0.0.1:6379"
 	}
-	rd := newLink(t, redisTarget)
+	rd := netfault.New(t, redisTarget)
 
 	logicAddr, logicMetrics := freeAddr(t), freeAddr(t)
-	lp := start(t, "logic", []string{"DATABASE_URL=" + u.String(), "REDIS_ADDR=" + rd.addr()}, []string{logicAddr, logicMetrics},
+	lp := start(t, "logic", []string{"DATABASE_URL=" + u.String(), "REDIS_ADDR=" + rd.Addr()}, []string{logicAddr, logicMetrics},
 		"logic", "--data-dir", t.TempDir(), "--logic-addr", logicAddr, "--metrics-addr", logicMetrics)
 	ready, live := "http://"+logicMetrics+"/readyz", "http://"+logicMetrics+"/healthz"
 	waitReady(t, ready, 200, "store", "ok")
@@ -152,17 +71,17 @@ func TestReadyzFollowsDependencies(t *testing.T) {
 	gwReady := "http://" + gwMetrics + "/readyz"
 	waitReady(t, gwReady, 200, "logic", "ok")
 
-	pg.cut()
+	pg.Cut()
 	waitReady(t, ready, 503, "store", "down")
 	if code := httpGet(t, live); code != 200 {
 		t.Fatalf("healthz %d while PostgreSQL is down", code)
 	}
-	pg.restore()
+	pg.Restore()
 	waitReady(t, ready, 200, "store", "ok")
 
-	rd.cut()
+	rd.Cut()
 	waitReady(t, ready, 503, "routes", "down")
-	rd.restore()
+	rd.Restore()
 	waitReady(t, ready, 200, "routes", "ok")
 
 	lp.kill()

@@ -36,14 +36,8 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "platform too long"))
 		return true
 	}
-	claims, err := g.tokens.Verify(req.Token)
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
-		return false
-	case err != nil:
-		g.log.DebugContext(ctx, "token refused", append(s.attrs(), "err", err)...)
-		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
+	claims, ok := s.verify(ctx, f, req.Token)
+	if !ok {
 		return false
 	}
 	if g.draining.Load() {
@@ -53,14 +47,8 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 		return false
 	}
 
-	call, cancel := s.call(ctx)
-	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
-		UserId: claims.UserID, DeviceId: req.DeviceId, Platform: req.Platform,
-		Node: g.cfg.Node, ConnId: s.id, TokenId: claims.ID, TokenIssuedMs: claims.IssuedAt.UnixMilli(),
-	})
-	cancel()
-	if err != nil {
-		s.fatal(f, s.failure(ctx, f, "connect", err), "connect refused")
+	resp, ok := s.connect(ctx, f, claims, req.DeviceId, req.Platform)
+	if !ok {
 		return false
 	}
 
@@ -79,16 +67,54 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 	s.mu.Unlock()
 
 	g.log.InfoContext(ctx, "connection authenticated", append(s.attrs(), "platform", req.Platform)...)
+	s.authOK(f, id, resp)
+	return s.open()
+}
+
+// verify checks the AUTH frame's token; a bad one closes the session (TOKEN_EXPIRED or
+// TOKEN_INVALID), at the first AUTH and at a renewal alike.
+func (s *session) verify(ctx context.Context, f *protocol.Frame, token string) (auth.Claims, bool) {
+	claims, err := s.g.tokens.Verify(token)
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
+		return auth.Claims{}, false
+	case err != nil:
+		s.g.log.DebugContext(ctx, "token refused", append(s.attrs(), "err", err)...)
+		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
+		return auth.Claims{}, false
+	}
+	return claims, true
+}
+
+// connect registers this connection's route with logic, which also checks the token
+// (revoked? user gone?); a refusal closes the session.
+func (s *session) connect(ctx context.Context, f *protocol.Frame, claims auth.Claims, device, platform string) (*logicgen.ConnectResponse, bool) {
+	g := s.g
+	call, cancel := s.call(ctx)
+	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
+		UserId: claims.UserID, DeviceId: device, Platform: platform,
+		Node: g.cfg.Node, ConnId: s.id, TokenId: claims.ID, TokenIssuedMs: claims.IssuedAt.UnixMilli(),
+	})
+	cancel()
+	if err != nil {
+		s.fatal(f, s.failure(ctx, f, "connect", err), "connect refused")
+		return nil, false
+	}
+	return resp, true
+}
+
+// authOK answers an AUTH (first or renewal) for id.
+func (s *session) authOK(f *protocol.Frame, id *identity, resp *logicgen.ConnectResponse) {
 	s.reply(f, protocol.OpAuthOK, &frame.AuthResponse{
 		UserId:              id.user,
 		SessionId:           s.id,
 		ServerTimeMs:        time.Now().UnixMilli(),
-		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
+		HeartbeatIntervalMs: s.g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
 		MaxSeq:              resp.GetMaxSeq(),
 		AckedSeq:            resp.GetAckedSeq(),
 		TokenExpiresAtMs:    id.expiresMs,
 	})
-	return s.open()
 }
 
 // heartbeatMs is the interval told to the client: logic's when it sets one, else ours,
@@ -108,7 +134,6 @@ func (g *Gateway) heartbeatMs(fromLogic int32) int32 {
 // user's token or another device is BAD_REQUEST (the connection stays, on its old token);
 // a token that fails verification closes it, as at the first AUTH.
 func (s *session) reauth(ctx context.Context, f *protocol.Frame) bool {
-	g := s.g
 	cur := s.ident.Load()
 	var req frame.AuthRequest
 	if err := protocol.DecodeBody(f.Body, &req); err != nil {
@@ -119,42 +144,24 @@ func (s *session) reauth(ctx context.Context, f *protocol.Frame) bool {
 		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated: a new AUTH must name the same device"))
 		return true
 	}
-	claims, err := g.tokens.Verify(req.Token)
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_EXPIRED, "token expired"), "token expired")
+	claims, ok := s.verify(ctx, f, req.Token)
+	if !ok {
 		return false
-	case err != nil:
-		s.fatal(f, errorBody(f, common.ErrorCode_TOKEN_INVALID, "token invalid"), "token invalid")
-		return false
-	case claims.UserID != cur.user:
+	}
+	if claims.UserID != cur.user {
 		s.replyError(f, errorBody(f, common.ErrorCode_BAD_REQUEST, "already authenticated: a new AUTH must be for the same user"))
 		return true
 	}
 	// Connect again with this connection's id: the route is this connection's already, so
 	// nothing is replaced; logic checks the new token (revoked? user gone?).
-	call, cancel := s.call(ctx)
-	resp, err := g.logic.Connect(call, &logicgen.ConnectRequest{
-		UserId: claims.UserID, DeviceId: cur.device, Platform: cur.platform,
-		Node: g.cfg.Node, ConnId: s.id, TokenId: claims.ID, TokenIssuedMs: claims.IssuedAt.UnixMilli(),
-	})
-	cancel()
-	if err != nil {
-		s.fatal(f, s.failure(ctx, f, "connect", err), "re-auth refused")
+	resp, ok := s.connect(ctx, f, claims, cur.device, cur.platform)
+	if !ok {
 		return false
 	}
 	next := *cur
 	next.tokenID, next.expiresMs = claims.ID, claims.ExpiresAt.UnixMilli()
 	s.ident.Store(&next)
-	g.log.InfoContext(ctx, "connection re-authenticated", append(s.attrs(), "expires", claims.ExpiresAt)...)
-	s.reply(f, protocol.OpAuthOK, &frame.AuthResponse{
-		UserId:              cur.user,
-		SessionId:           s.id,
-		ServerTimeMs:        time.Now().UnixMilli(),
-		HeartbeatIntervalMs: g.heartbeatMs(resp.GetHeartbeatIntervalMs()),
-		MaxSeq:              resp.GetMaxSeq(),
-		AckedSeq:            resp.GetAckedSeq(),
-		TokenExpiresAtMs:    next.expiresMs,
-	})
+	s.g.log.InfoContext(ctx, "connection re-authenticated", append(s.attrs(), "expires", claims.ExpiresAt)...)
+	s.authOK(f, &next, resp)
 	return s.open()
 }

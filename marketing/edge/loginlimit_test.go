@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/gen/common"
@@ -92,7 +90,7 @@ func TestLoginThrottledPerAccount(t *testing.T) {
 				// refill while the test runs (bcrypt is slow under the race detector); the
 				// refill is the local case's.
 				account = ratelimit.Limit{Rate: 1, Burst: 3, Period: time.Hour}
-				lim = ratelimit.NewRedis(testRedis(t), loginLimits(account, roomy), ratelimit.Options{KeyPrefix: "bbtest:login:" + uuid.NewString() + ":", RedisTimeout: 5 * time.Second})
+				lim = ratelimit.NewRedis(redisClient(t), loginLimits(account, roomy), ratelimit.Options{KeyPrefix: "bbtest:login:" + uuid.NewString() + ":", RedisTimeout: 5 * time.Second})
 				refill = nil
 			}
 			base := startLimitedEdge(t, lim, reg)
@@ -194,18 +192,4 @@ type unavailableLogic struct{ logicgen.LogicService }
 
 func (unavailableLogic) Authenticate(context.Context, *logicgen.AuthenticateRequest) (*logicgen.AuthenticateResponse, error) {
 	return nil, &common.IMError{Code: int32(common.ErrorCode_UNAVAILABLE), Message: "authenticate: service unavailable, retry later", Temporary: true}
-}
-
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("BANGBANG_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("redis at %s: %v", addr, err)
-	}
-	return c
 }
