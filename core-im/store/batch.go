@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -154,4 +155,63 @@ func freshRequests(reqs []*appendReq, stored map[string]Appended) []*appendReq {
 		fresh = append(fresh, r)
 	}
 	return fresh
+}
+
+// markKind tells which mark a markReq records.
+type markKind uint8
+
+const (
+	markAck  markKind = iota + 1 // a device's delivery ack: key is the device id, seq an inbox seq
+	markRead                     // a read mark: key is the conversation id, seq a ConvSeq
+)
+
+func (k markKind) String() string {
+	if k == markRead {
+		return "mark read"
+	}
+	return "ack delivered"
+}
+
+// pastEnd is the refusal of a mark of this kind past what exists.
+func (k markKind) pastEnd() error {
+	if k == markRead {
+		return errReadPastEnd
+	}
+	return errAckPastEnd
+}
+
+// markReq is one queued AckDelivered or MarkRead call.
+type markReq struct {
+	ctx  context.Context
+	kind markKind
+	user string
+	key  string // device id (markAck) or conversation id (markRead)
+	seq  int64
+	done chan markResult
+}
+
+// markResult is the effective mark after the write, or the refusal (pastEnd).
+type markResult struct {
+	seq int64
+	err error
+}
+
+// sortedMarks returns marks in the order a transaction writes them: by kind, user and
+// key (the lock order every writer shares), each key's marks in their queue order.
+func sortedMarks(marks []*markReq) []int {
+	order := make([]int, len(marks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ma, mb := marks[a], marks[b]
+		if ma.kind != mb.kind {
+			return int(ma.kind) - int(mb.kind)
+		}
+		if c := strings.Compare(ma.user, mb.user); c != 0 {
+			return c
+		}
+		return strings.Compare(ma.key, mb.key)
+	})
+	return order
 }

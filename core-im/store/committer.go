@@ -13,15 +13,18 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// batchWriter writes requests whose messages have distinct (From, ClientMsgID)
-// in one transaction and returns one result per request, in order. A
-// transaction failure fails the whole call.
+// batchWriter writes, in one transaction, appends whose messages have distinct (From,
+// ClientMsgID) and marks (delivery acks and read marks), and returns one result per
+// append and per mark, in order. A transaction failure fails the whole call; a mark its
+// bound refuses is a result (its error), not a failure.
 type batchWriter interface {
-	writeBatch(ctx context.Context, reqs []*appendReq) ([]Appended, error)
+	writeBatch(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error)
 }
 
-// committer group-commits Append requests: callers queue, one goroutine writes
-// what is queued in one transaction and answers each caller after the commit.
+// committer group-commits appends and marks: callers queue, one goroutine writes what is
+// queued in one transaction and answers each caller after the commit. Requests queued
+// together (AppendBatch) stay together and in their order: batches are written one after
+// the other, and a batch takes the queue in order.
 type committer struct {
 	w       batchWriter
 	log     *slog.Logger
@@ -32,6 +35,7 @@ type committer struct {
 
 	mu       sync.Mutex
 	pending  []*appendReq
+	marks    []*markReq
 	inflight int
 	closed   bool
 
@@ -52,39 +56,114 @@ func newCommitter(w batchWriter, backend string, opt Options) *committer {
 	return c
 }
 
-// append queues r and waits for its answer or for ctx to end.
-// submit validates m and queues it for the next batch: the one Append of every backend.
-func (c *committer) submit(ctx context.Context, closed *atomic.Bool, m NewMessage) (Appended, error) {
+// submit validates ms and queues the valid ones together, in their order, for the next
+// batches: the one AppendBatch of every backend. Each result answers the message at its
+// index.
+func (c *committer) submit(ctx context.Context, closed *atomic.Bool, ms []NewMessage) []AppendResult {
+	out := make([]AppendResult, len(ms))
+	fail := func(err error) []AppendResult {
+		for i := range out {
+			if out[i].Err == nil {
+				out[i].Err = err
+			}
+		}
+		return out
+	}
 	if closed.Load() {
-		return Appended{}, ErrClosed
+		return fail(ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return Appended{}, fmt.Errorf("append: %w", err)
+		return fail(fmt.Errorf("append: %w", err))
 	}
-	m, id, err := prepareMessage(m)
-	if err != nil {
-		return Appended{}, err
+	if len(ms) > MaxBatch {
+		return fail(invalid("messages", fmt.Sprintf("more than %d in one batch", MaxBatch)))
 	}
-	return c.append(ctx, &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1), queued: time.Now()})
+	reqs := make([]*appendReq, len(ms))
+	queued := time.Now()
+	for i, m := range ms {
+		m, id, err := prepareMessage(m)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		reqs[i] = &appendReq{ctx: ctx, id: id, msg: m, done: make(chan appendResult, 1), queued: queued}
+	}
+	if !c.enqueue(reqs) {
+		return fail(ErrClosed)
+	}
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		select {
+		case res := <-r.done:
+			out[i] = AppendResult{Appended: res.appended, Err: res.err}
+		case <-ctx.Done():
+			out[i].Err = fmt.Errorf("append: %w", ctx.Err())
+		}
+	}
+	return out
 }
 
+// append queues r and waits for its answer or for ctx to end.
 func (c *committer) append(ctx context.Context, r *appendReq) (Appended, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.enqueue([]*appendReq{r}) {
 		return Appended{}, ErrClosed
-	}
-	c.pending = append(c.pending, r)
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
 	}
 	select {
 	case res := <-r.done:
 		return res.appended, res.err
 	case <-ctx.Done():
 		return Appended{}, fmt.Errorf("append: %w", ctx.Err())
+	}
+}
+
+// enqueue queues the non-nil reqs together; false when the committer is closed.
+func (c *committer) enqueue(reqs []*appendReq) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	for _, r := range reqs {
+		if r != nil {
+			c.pending = append(c.pending, r)
+		}
+	}
+	c.mu.Unlock()
+	c.signal()
+	return true
+}
+
+// mark queues m for the next batch and waits for its answer or for ctx to end.
+func (c *committer) mark(ctx context.Context, closed *atomic.Bool, m *markReq) (int64, error) {
+	if closed.Load() {
+		return 0, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("%s: %w", m.kind, err)
+	}
+	m.ctx, m.done = ctx, make(chan markResult, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return 0, ErrClosed
+	}
+	c.marks = append(c.marks, m)
+	c.mu.Unlock()
+	c.signal()
+	select {
+	case res := <-m.done:
+		return res.seq, res.err
+	case <-ctx.Done():
+		return 0, fmt.Errorf("%s: %w", m.kind, ctx.Err())
+	}
+}
+
+func (c *committer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -98,21 +177,24 @@ func (c *committer) close() {
 		return
 	}
 	c.closed = true
-	queued := c.pending
-	c.pending = nil
+	queued, marks := c.pending, c.marks
+	c.pending, c.marks = nil, nil
 	c.mu.Unlock()
 	for _, r := range queued {
 		r.done <- appendResult{err: ErrClosed}
+	}
+	for _, m := range marks {
+		m.done <- markResult{err: ErrClosed}
 	}
 	close(c.stop)
 	<-c.done
 }
 
-// queueStats reports the requests queued and being written.
+// queueStats reports the requests (appends and marks) queued and being written.
 func (c *committer) queueStats() (pending, inflight int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.pending), c.inflight
+	return len(c.pending) + len(c.marks), c.inflight
 }
 
 func (c *committer) run() {
@@ -127,11 +209,11 @@ func (c *committer) run() {
 			c.linger()
 		}
 		for {
-			batch := c.take()
-			if len(batch) == 0 {
+			batch, marks := c.take()
+			if len(batch)+len(marks) == 0 {
 				break
 			}
-			c.commit(batch)
+			c.commit(batch, marks)
 			c.mu.Lock()
 			c.inflight = 0
 			c.mu.Unlock()
@@ -160,9 +242,9 @@ func (c *committer) linger() {
 	}
 }
 
-// take removes up to c.max live requests from the queue. Requests whose
-// caller has gone are answered (nobody reads it) and never written.
-func (c *committer) take() []*appendReq {
+// take removes up to c.max live appends and c.max live marks from the queue, in queue order. Requests whose caller has gone are answered
+// (nobody reads it) and never written.
+func (c *committer) take() ([]*appendReq, []*markReq) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var batch []*appendReq
@@ -176,44 +258,78 @@ func (c *committer) take() []*appendReq {
 		batch = append(batch, r)
 	}
 	c.pending = append(c.pending[:0], c.pending[i:]...)
-	c.inflight = len(batch)
-	return batch
+	var marks []*markReq
+	j := 0
+	for ; j < len(c.marks) && len(marks) < c.max; j++ {
+		m := c.marks[j]
+		if err := m.ctx.Err(); err != nil {
+			m.done <- markResult{err: fmt.Errorf("%s: %w", m.kind, err)}
+			continue
+		}
+		marks = append(marks, m)
+	}
+	c.marks = append(c.marks[:0], c.marks[j:]...)
+	c.inflight = len(batch) + len(marks)
+	return batch, marks
 }
 
-// commit writes batch in one transaction; if that fails, it writes each
-// request alone so that a bad one fails only its own caller.
-func (c *committer) commit(batch []*appendReq) {
+// commit writes batch and marks in one transaction; if that fails, it writes each request
+// alone, in order, so that a bad one fails only its own caller.
+func (c *committer) commit(batch []*appendReq, marks []*markReq) {
 	leaders, followers := splitDuplicates(batch)
-	c.metrics.observeBatch(c.backend, len(leaders))
+	if len(leaders) > 0 {
+		c.metrics.observeBatch(c.backend, len(leaders))
+	}
 	started := time.Now()
-	res, err := c.write(leaders)
+	res, mres, err := c.write(leaders, marks)
 	if err == nil {
-		c.traceBatch(batch, len(leaders), started)
+		c.traceBatch(batch, len(leaders), len(marks), started)
 		for i, r := range leaders {
 			c.answer(r, followers[r], appendResult{appended: res[i]})
 		}
+		for i, m := range marks {
+			m.done <- mres[i]
+		}
 		return
 	}
-	if len(leaders) == 1 {
-		c.log.Error("append failed", "conv", leaders[0].msg.ConvID, "err", err)
-		c.answer(leaders[0], followers[leaders[0]], appendResult{err: fmt.Errorf("append: %w", err)})
+	if len(leaders)+len(marks) == 1 {
+		c.fail(leaders, followers, marks, err)
 		return
 	}
-	c.log.Warn("batch append failed, writing requests one by one", "size", len(leaders), "err", err)
+	c.log.Warn("batch write failed, writing requests one by one", "appends", len(leaders), "marks", len(marks), "err", err)
 	for _, r := range leaders {
-		one, err := c.write([]*appendReq{r})
+		one, _, err := c.write([]*appendReq{r}, nil)
 		if err != nil {
-			c.log.Error("append failed", "conv", r.msg.ConvID, "err", err)
-			c.answer(r, followers[r], appendResult{err: fmt.Errorf("append: %w", err)})
+			c.fail([]*appendReq{r}, followers, nil, err)
 			continue
 		}
 		c.answer(r, followers[r], appendResult{appended: one[0]})
+	}
+	for _, m := range marks {
+		_, one, err := c.write(nil, []*markReq{m})
+		if err != nil {
+			c.fail(nil, nil, []*markReq{m}, err)
+			continue
+		}
+		m.done <- one[0]
+	}
+}
+
+// fail answers requests whose transaction failed.
+func (c *committer) fail(reqs []*appendReq, followers map[*appendReq][]*appendReq, marks []*markReq, err error) {
+	for _, r := range reqs {
+		c.log.Error("append failed", "conv", r.msg.ConvID, "err", err)
+		c.answer(r, followers[r], appendResult{err: fmt.Errorf("append: %w", err)})
+	}
+	for _, m := range marks {
+		c.log.Error(m.kind.String()+" failed", "user", m.user, "err", err)
+		m.done <- markResult{err: fmt.Errorf("%s: %w", m.kind, err)}
 	}
 }
 
 // traceBatch adds to each traced caller's span when its batch was written: an SRE
 // reading a slow Append sees how much was queueing and how much was the commit.
-func (c *committer) traceBatch(batch []*appendReq, size int, started time.Time) {
+func (c *committer) traceBatch(batch []*appendReq, size, marks int, started time.Time) {
 	var attrs trace.EventOption
 	for _, r := range batch {
 		span := trace.SpanFromContext(r.ctx)
@@ -223,6 +339,7 @@ func (c *committer) traceBatch(batch []*appendReq, size int, started time.Time) 
 		if attrs == nil {
 			attrs = trace.WithAttributes(
 				attribute.Int("bangbang.store.batch_size", size),
+				attribute.Int("bangbang.store.batch_marks", marks),
 				attribute.Int64("bangbang.store.commit_us", time.Since(started).Microseconds()))
 		}
 		span.AddEvent("store.batch_committed", attrs,
@@ -232,10 +349,10 @@ func (c *committer) traceBatch(batch []*appendReq, size int, started time.Time) 
 
 // write runs one transaction. It belongs to many callers, so no caller's ctx
 // may cancel it; batchTimeout bounds it instead.
-func (c *committer) write(reqs []*appendReq) ([]Appended, error) {
+func (c *committer) write(reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	return c.w.writeBatch(ctx, reqs)
+	return c.w.writeBatch(ctx, reqs, marks)
 }
 
 // answer replies to a request and to the requests of the same batch that

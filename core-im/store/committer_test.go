@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -16,15 +18,17 @@ type scriptedWriter struct {
 	hold chan struct{} // closed to let the first write proceed; nil = never hold
 
 	mu      sync.Mutex
-	batches []int // size of each write
+	batches []int // size of each write (appends)
+	marks   []int // marks of each write
 	entered chan struct{}
 }
 
 var errPoison = errors.New("poisoned transaction")
 
-func (w *scriptedWriter) writeBatch(ctx context.Context, reqs []*appendReq) ([]Appended, error) {
+func (w *scriptedWriter) writeBatch(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
 	w.mu.Lock()
 	w.batches = append(w.batches, len(reqs))
+	w.marks = append(w.marks, len(marks))
 	first := len(w.batches) == 1
 	w.mu.Unlock()
 	if first && w.hold != nil {
@@ -34,14 +38,21 @@ func (w *scriptedWriter) writeBatch(ctx context.Context, reqs []*appendReq) ([]A
 	out := make([]Appended, len(reqs))
 	for i, r := range reqs {
 		if r.msg.ConvID == "poison" {
-			return nil, errPoison
+			return nil, nil, errPoison
 		}
 		out[i] = Appended{
 			Message: Message{ID: r.id, ConvID: r.msg.ConvID, ClientMsgID: r.msg.ClientMsgID},
 			Inbox:   []InboxEntry{{UserID: r.msg.Recipients[0], Seq: int64(i + 1)}},
 		}
 	}
-	return out, nil
+	mres := make([]markResult, len(marks))
+	for i, m := range marks {
+		if m.key == "poison" {
+			return nil, nil, errPoison
+		}
+		mres[i].seq = m.seq
+	}
+	return out, mres, nil
 }
 
 func (w *scriptedWriter) sizes() []int {
@@ -200,5 +211,53 @@ func TestCommitterCloseDuringLinger(t *testing.T) {
 	}
 	if got := w.sizes(); len(got) != 0 {
 		t.Errorf("writes %v after close, want none", got)
+	}
+}
+
+func TestCommitterWritesMarksWithAppends(t *testing.T) {
+	c, w, release := newHeldCommitter(t, Options{})
+	first := callAsync(t, c, queuedReq(t, "a", ""))
+	<-w.entered
+	app := callAsync(t, c, queuedReq(t, "a", ""))
+	waitQueued(t, c, 1)
+	var closed atomic.Bool
+	marks := make(chan error, 3)
+	for i, key := range []string{"phone", "poison", "tablet"} {
+		go func() {
+			seq, err := c.mark(t.Context(), &closed, &markReq{kind: markAck, user: "u", key: key, seq: int64(i)})
+			if err == nil && seq != int64(i) {
+				err = fmt.Errorf("mark %d answered %d", i, seq)
+			}
+			if key == "poison" {
+				if !errors.Is(err, errPoison) {
+					err = fmt.Errorf("poisoned mark: %v, want errPoison", err)
+				} else {
+					err = nil
+				}
+			}
+			marks <- err
+		}()
+		waitQueued(t, c, 2+i)
+	}
+	release()
+	for _, ch := range []<-chan appendOutcome{first, app} {
+		if out := <-ch; out.err != nil {
+			t.Fatal(out.err)
+		}
+	}
+	for range 3 {
+		if err := <-marks; err != nil {
+			t.Error(err)
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// The held write, then the append and three marks together; that failed on the poison,
+	// so each request again alone.
+	if want := []int{1, 1, 1, 0, 0, 0}; !slices.Equal(w.batches, want) {
+		t.Errorf("appends per write %v, want %v", w.batches, want)
+	}
+	if want := []int{0, 3, 0, 1, 1, 1}; !slices.Equal(w.marks, want) {
+		t.Errorf("marks per write %v, want %v", w.marks, want)
 	}
 }

@@ -142,6 +142,19 @@ func (s *instrumented) Append(ctx context.Context, m NewMessage) (a Appended, er
 	return a, err
 }
 
+func (s *instrumented) AppendBatch(ctx context.Context, ms []NewMessage) (rs []AppendResult) {
+	s.call(ctx, "AppendBatch", batchAttr(len(ms)), func(ctx context.Context) error {
+		rs = s.Store.AppendBatch(ctx, ms)
+		for _, r := range rs {
+			if r.Err != nil {
+				return r.Err
+			}
+		}
+		return nil
+	})
+	return rs
+}
+
 func (s *instrumented) Sync(ctx context.Context, userID string, after int64, limit int) (msgs []InboxMessage, more bool, err error) {
 	s.call(ctx, "Sync", userAttr(userID), func(ctx context.Context) error {
 		msgs, more, err = s.Store.Sync(ctx, userID, after, limit)

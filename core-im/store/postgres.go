@@ -51,7 +51,12 @@ func OpenPostgres(ctx context.Context, url string, opt Options) (Store, error) {
 }
 
 func (s *pgStore) Append(ctx context.Context, m NewMessage) (Appended, error) {
-	return s.com.submit(ctx, &s.closed, m)
+	r := s.com.submit(ctx, &s.closed, []NewMessage{m})[0]
+	return r.Appended, r.Err
+}
+
+func (s *pgStore) AppendBatch(ctx context.Context, ms []NewMessage) []AppendResult {
+	return s.com.submit(ctx, &s.closed, ms)
 }
 
 const pgSyncSQL = `
@@ -103,21 +108,10 @@ func (s *pgStore) MaxSeq(ctx context.Context, userID string) (int64, error) {
 }
 
 func (s *pgStore) AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error) {
-	if s.closed.Load() {
-		return 0, ErrClosed
-	}
 	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
 		return 0, err
 	}
-	// The bound is read in the statement that writes: no ack passes the inbox's last seq,
-	// whatever runs beside it (last_seq only grows, so a bound read a moment early is
-	// still one that exists). A mark stored above it before the bound existed is lowered.
-	return s.queryMark(ctx, "ack delivered", errAckPastEnd, `
-INSERT INTO delivery_acks AS a (user_id, device_id, seq)
-SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)
-ON CONFLICT (user_id, device_id) DO UPDATE
-SET seq = GREATEST(LEAST(a.seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)), EXCLUDED.seq)
-RETURNING seq`, userID, deviceID, seq)
+	return s.com.mark(ctx, &s.closed, &markReq{kind: markAck, user: userID, key: deviceID, seq: seq})
 }
 
 func (s *pgStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error) {
@@ -134,18 +128,10 @@ WHERE a.user_id = $1 AND a.device_id = $2`, userID, deviceID)
 }
 
 func (s *pgStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
-	if s.closed.Load() {
-		return 0, ErrClosed
-	}
 	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
 		return 0, err
 	}
-	return s.queryMark(ctx, "mark read", errReadPastEnd, `
-INSERT INTO read_marks AS r (user_id, conv_id, seq)
-SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)
-ON CONFLICT (user_id, conv_id) DO UPDATE
-SET seq = GREATEST(LEAST(r.seq, coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)), EXCLUDED.seq)
-RETURNING seq`, userID, convID, seq)
+	return s.com.mark(ctx, &s.closed, &markReq{kind: markRead, user: userID, key: convID, seq: seq})
 }
 
 func (s *pgStore) ReadSeq(ctx context.Context, userID, convID string) (int64, error) {
@@ -209,20 +195,6 @@ func (s *pgStore) Receipts(ctx context.Context, qs []ReceiptQuery) ([]Receipt, e
 		return nil, fmt.Errorf("receipts: %d rows for %d queries", i, len(qs))
 	}
 	return out, nil
-}
-
-// queryMark runs a mark upsert returning the effective mark; no row means its bound
-// refused the mark, which is pastEnd.
-func (s *pgStore) queryMark(ctx context.Context, what string, pastEnd error, sql string, args ...any) (int64, error) {
-	var v int64
-	err := s.pool.QueryRow(ctx, sql, args...).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, pastEnd
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, err)
-	}
-	return v, nil
 }
 
 // queryZero runs a query returning one int64, or 0 when it returns no row.

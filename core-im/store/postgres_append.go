@@ -11,34 +11,37 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgWriter writes a batch in one transaction:
+// pgWriter writes a batch in one transaction. The first attempt is one round trip: the
+// statements below go out together in one pipeline, which PostgreSQL runs as one implicit
+// transaction committed at its end, and the batch's messages are taken to be new:
 //
-//  1. read back messages already stored under the batch's (sender, client id) pairs;
-//  2. raise the conversation counters, then the inbox counters, each with one
-//     upsert that locks its rows in id order (pipelined together);
-//  3. insert the messages and the inbox rows (pipelined together);
-//  4. commit.
+//  1. raise the conversation counters, then the inbox counters, each with one upsert that
+//     locks its rows in id order;
+//  2. insert the messages and the inbox rows, each numbered from the counter its batch
+//     raised (the counter's new value minus the entries of the batch after it);
+//  3. upsert the marks, each checked against its bound in the statement that writes it.
 //
-// Between 1 and 3 another process may store the same (sender, client id); the
-// unique index then fails the insert, and the retry finds the message in step 1.
+// A message stored before under the same (sender, client id) fails the insert on the
+// unique index and rolls all of it back; the batch is then written in an explicit
+// transaction that first reads back what is stored, as every retry after a lost race
+// (deadlock, serialization failure, a concurrent insert of the same key) is.
 type pgWriter struct {
 	pool *pgxpool.Pool
 }
 
-// pgMaxAttempts bounds retries of transactions that lost a race (deadlock,
-// serialization failure, a concurrent retry of the same client message id).
+// pgMaxAttempts bounds the checked transactions tried after the pipelined one failed
+// on a conflict.
 const pgMaxAttempts = 3
 
-func (w pgWriter) writeBatch(ctx context.Context, reqs []*appendReq) ([]Appended, error) {
-	var err error
+func (w pgWriter) writeBatch(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
+	out, mres, err := w.writePipelined(ctx, reqs, marks)
 	for range pgMaxAttempts {
-		var out []Appended
-		out, err = w.writeOnce(ctx, reqs)
 		if err == nil || !pgRetryable(err) {
-			return out, err
+			return out, mres, err
 		}
+		out, mres, err = w.writeChecked(ctx, reqs, marks)
 	}
-	return nil, err
+	return out, mres, err
 }
 
 func pgRetryable(err error) bool {
@@ -53,35 +56,97 @@ func pgRetryable(err error) bool {
 	return false
 }
 
-func (w pgWriter) writeOnce(ctx context.Context, reqs []*appendReq) ([]Appended, error) {
+// writePipelined writes reqs as new messages, and marks, in one round trip.
+func (w pgWriter) writePipelined(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
+	b := &pgx.Batch{}
+	var plan counterPlan
+	if len(reqs) > 0 {
+		plan = planCounters(reqs)
+		b.Queue(pgRaiseConvSQL, plan.convIDs, plan.convN)
+		b.Queue(pgRaiseUserSQL, plan.userIDs, plan.userN)
+		pgQueueInserts(b, reqs, plan)
+	}
+	order := pgQueueMarks(b, marks)
+	br := w.pool.SendBatch(ctx, b)
+	defer br.Close()
+	var made []Appended
+	if len(reqs) > 0 {
+		convLast, userLast, err := pgReadCounters(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, what := range []string{"insert messages", "insert inbox"} {
+			if _, err := br.Exec(); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		made = assignSeqs(reqs, plan, convLast, userLast)
+	}
+	mres, err := pgReadMarks(br, marks, order)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Close reads up to the end of the pipeline: the commit. Nothing is answered before.
+	if err := br.Close(); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	return made, mres, nil
+}
+
+// writeChecked writes in an explicit transaction that first reads back the messages of
+// reqs stored before, and answers those as duplicates.
+func (w pgWriter) writeChecked(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
 	tx, err := w.pool.Begin(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	// After Commit this is a no-op.
 	defer func() { _ = tx.Rollback(ctx) }()
 
 	stored, err := pgFindStored(ctx, tx, reqs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fresh := freshRequests(reqs, stored)
-	var made []Appended
+	b := &pgx.Batch{}
+	var plan counterPlan
 	if len(fresh) > 0 {
-		plan := planCounters(fresh)
-		convLast, userLast, err := pgRaiseCounters(ctx, tx, plan)
-		if err != nil {
-			return nil, err
+		plan = planCounters(fresh)
+		b.Queue(pgRaiseConvSQL, plan.convIDs, plan.convN)
+		b.Queue(pgRaiseUserSQL, plan.userIDs, plan.userN)
+		pgQueueInserts(b, fresh, plan)
+	}
+	order := pgQueueMarks(b, marks)
+	var made []Appended
+	var mres []markResult
+	if b.Len() > 0 {
+		br := tx.SendBatch(ctx, b)
+		if len(fresh) > 0 {
+			convLast, userLast, err := pgReadCounters(br)
+			if err != nil {
+				br.Close()
+				return nil, nil, err
+			}
+			for _, what := range []string{"insert messages", "insert inbox"} {
+				if _, err := br.Exec(); err != nil {
+					br.Close()
+					return nil, nil, fmt.Errorf("%s: %w", what, err)
+				}
+			}
+			made = assignSeqs(fresh, plan, convLast, userLast)
 		}
-		made = assignSeqs(fresh, plan, convLast, userLast)
-		if err := pgInsert(ctx, tx, made); err != nil {
-			return nil, err
+		if mres, err = pgReadMarks(br, marks, order); err != nil {
+			br.Close()
+			return nil, nil, err
+		}
+		if err := br.Close(); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
-	return mergeResults(reqs, stored, made), nil
+	return mergeResults(reqs, stored, made), mres, nil
 }
 
 const pgFindStoredSQL = `
@@ -152,23 +217,15 @@ ON CONFLICT (user_id) DO UPDATE SET last_seq = u.last_seq + EXCLUDED.last_seq
 RETURNING user_id, last_seq`
 )
 
-// pgRaiseCounters raises the counters of plan and returns their new values.
-// Conversations are locked before inboxes, always: that order is what keeps a
-// conversation's messages in ConvSeq order inside every inbox.
-func pgRaiseCounters(ctx context.Context, tx pgx.Tx, plan counterPlan) (conv, user map[string]int64, err error) {
-	b := &pgx.Batch{}
-	b.Queue(pgRaiseConvSQL, plan.convIDs, plan.convN)
-	b.Queue(pgRaiseUserSQL, plan.userIDs, plan.userN)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+// pgReadCounters reads the results of the two counter upserts queued first: each
+// counter's new value. Conversations are locked before inboxes, always: that order is
+// what keeps a conversation's messages in ConvSeq order inside every inbox.
+func pgReadCounters(br pgx.BatchResults) (conv, user map[string]int64, err error) {
 	if conv, err = pgCollectCounters(br); err != nil {
 		return nil, nil, fmt.Errorf("raise conversation seqs: %w", err)
 	}
 	if user, err = pgCollectCounters(br); err != nil {
 		return nil, nil, fmt.Errorf("raise inbox seqs: %w", err)
-	}
-	if err := br.Close(); err != nil {
-		return nil, nil, fmt.Errorf("raise seqs: %w", err)
 	}
 	return conv, user, nil
 }
@@ -191,42 +248,103 @@ func pgCollectCounters(br pgx.BatchResults) (map[string]int64, error) {
 	return last, rows.Err()
 }
 
+// The inserts number each row from its counter as raised by the batch: the new value
+// minus back, the entries of the same counter later in the batch. A counter the batch did
+// not raise would give NULL, which the NOT NULL column refuses: never a silent gap.
 const (
 	pgInsertMessagesSQL = `
 INSERT INTO messages (id, conv_id, conv_seq, sender, recipient, client_msg_id, kind, content_type, body, sent_at)
-SELECT id::uuid, conv_id, conv_seq, sender, recipient, client_msg_id, kind, content_type, body, sent_at
+SELECT id::uuid, conv_id, (SELECT c.last_seq FROM conversations c WHERE c.id = t.conv_id) - back,
+       sender, recipient, client_msg_id, kind, content_type, body, sent_at
 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
             $7::integer[], $8::text[], $9::bytea[], $10::timestamptz[])
-  AS t(id, conv_id, conv_seq, sender, recipient, client_msg_id, kind, content_type, body, sent_at)`
+  AS t(id, conv_id, back, sender, recipient, client_msg_id, kind, content_type, body, sent_at)`
 	pgInsertInboxSQL = `
 INSERT INTO inbox (user_id, seq, msg_id)
-SELECT user_id, seq, msg_id::uuid FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(user_id, seq, msg_id)`
+SELECT user_id, (SELECT u.last_seq FROM user_seqs u WHERE u.user_id = t.user_id) - back, msg_id::uuid
+FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(user_id, back, msg_id)`
 )
 
-// pgInsert writes made with one statement per table: the cost of a batch
-// hardly grows with its size.
-func pgInsert(ctx context.Context, tx pgx.Tx, made []Appended) error {
-	n := len(made)
+// pgQueueInserts queues the inserts of reqs, numbered as assignSeqs numbers them, with
+// one statement per table: the cost of a batch hardly grows with its size.
+func pgQueueInserts(b *pgx.Batch, reqs []*appendReq, plan counterPlan) {
+	n := len(reqs)
+	convLeft := make(map[string]int64, len(plan.convIDs))
+	for i, id := range plan.convIDs {
+		convLeft[id] = plan.convN[i]
+	}
+	userLeft := make(map[string]int64, len(plan.userIDs))
+	for i, id := range plan.userIDs {
+		userLeft[id] = plan.userN[i]
+	}
 	ids, convs, senders, tos, cids, ctypes := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n)
-	seqs, kinds, bodies, sent := make([]int64, n), make([]int32, n), make([][]byte, n), make([]time.Time, n)
+	backs, kinds, bodies, sent := make([]int64, n), make([]int32, n), make([][]byte, n), make([]time.Time, n)
 	var users, msgIDs []string
-	var inboxSeqs []int64
-	for i, a := range made {
-		m := a.Message
-		ids[i], convs[i], seqs[i], senders[i], tos[i], cids[i] = m.ID, m.ConvID, m.ConvSeq, m.From, m.To, m.ClientMsgID
+	var userBacks []int64
+	for i, r := range reqs {
+		m := r.msg
+		convLeft[m.ConvID]--
+		ids[i], convs[i], backs[i], senders[i], tos[i], cids[i] = r.id, m.ConvID, convLeft[m.ConvID], m.From, m.To, m.ClientMsgID
 		kinds[i], ctypes[i], bodies[i], sent[i] = m.Kind, m.ContentType, m.Body, m.SentAt
-		for _, e := range a.Inbox {
-			users = append(users, e.UserID)
-			inboxSeqs = append(inboxSeqs, e.Seq)
-			msgIDs = append(msgIDs, m.ID)
+		for _, u := range m.Recipients {
+			userLeft[u]--
+			users = append(users, u)
+			userBacks = append(userBacks, userLeft[u])
+			msgIDs = append(msgIDs, r.id)
 		}
 	}
-	b := &pgx.Batch{}
-	b.Queue(pgInsertMessagesSQL, ids, convs, seqs, senders, tos, cids, kinds, ctypes, bodies, sent)
-	b.Queue(pgInsertInboxSQL, users, inboxSeqs, msgIDs)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("insert messages: %w", err)
+	b.Queue(pgInsertMessagesSQL, ids, convs, backs, senders, tos, cids, kinds, ctypes, bodies, sent)
+	b.Queue(pgInsertInboxSQL, users, userBacks, msgIDs)
+}
+
+// The marks' statements. The bound is read in the statement that writes: no mark passes
+// the inbox's (conversation's) last seq, whatever runs beside it (last_seq only grows, so
+// a bound read a moment early is still one that exists). A mark stored above it before the
+// bound existed is lowered. No row back means the bound refused the mark.
+const (
+	pgAckSQL = `
+INSERT INTO delivery_acks AS a (user_id, device_id, seq)
+SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)
+ON CONFLICT (user_id, device_id) DO UPDATE
+SET seq = GREATEST(LEAST(a.seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)), EXCLUDED.seq)
+RETURNING seq`
+	pgReadMarkSQL = `
+INSERT INTO read_marks AS r (user_id, conv_id, seq)
+SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)
+ON CONFLICT (user_id, conv_id) DO UPDATE
+SET seq = GREATEST(LEAST(r.seq, coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)), EXCLUDED.seq)
+RETURNING seq`
+)
+
+// pgQueueMarks queues one upsert per mark, in lock order, and returns that order.
+func pgQueueMarks(b *pgx.Batch, marks []*markReq) []int {
+	order := sortedMarks(marks)
+	for _, i := range order {
+		m := marks[i]
+		sql := pgAckSQL
+		if m.kind == markRead {
+			sql = pgReadMarkSQL
+		}
+		b.Queue(sql, m.user, m.key, m.seq)
 	}
-	return nil
+	return order
+}
+
+// pgReadMarks reads the marks' results queued by pgQueueMarks.
+func pgReadMarks(br pgx.BatchResults, marks []*markReq, order []int) ([]markResult, error) {
+	out := make([]markResult, len(marks))
+	for _, i := range order {
+		var v int64
+		err := br.QueryRow().Scan(&v)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			out[i].err = marks[i].kind.pastEnd()
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", marks[i].kind, err)
+		default:
+			out[i].seq = v
+		}
+	}
+	return out, nil
 }

@@ -71,7 +71,12 @@ func OpenSQLite(ctx context.Context, path string, opt Options) (Store, error) {
 }
 
 func (s *sqliteStore) Append(ctx context.Context, m NewMessage) (Appended, error) {
-	return s.com.submit(ctx, &s.closed, m)
+	r := s.com.submit(ctx, &s.closed, []NewMessage{m})[0]
+	return r.Appended, r.Err
+}
+
+func (s *sqliteStore) AppendBatch(ctx context.Context, ms []NewMessage) []AppendResult {
+	return s.com.submit(ctx, &s.closed, ms)
 }
 
 const sqliteSyncSQL = `
@@ -128,20 +133,10 @@ func (s *sqliteStore) MaxSeq(ctx context.Context, userID string) (int64, error) 
 }
 
 func (s *sqliteStore) AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error) {
-	if s.closed.Load() {
-		return 0, ErrClosed
-	}
 	if err := checkMark("userID", userID, "deviceID", deviceID, seq); err != nil {
 		return 0, err
 	}
-	// The bound is read in the statement that writes: no ack passes the inbox's last seq,
-	// whatever runs beside it. A mark stored above it before the bound existed is lowered.
-	return queryMark(ctx, s.write, "ack delivered", errAckPastEnd, `
-INSERT INTO delivery_acks (user_id, device_id, seq)
-SELECT ?, ?, ? WHERE ? <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = ?), 0)
-ON CONFLICT (user_id, device_id) DO UPDATE
-SET seq = max(min(seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = excluded.user_id), 0)), excluded.seq)
-RETURNING seq`, userID, deviceID, seq, seq, userID)
+	return s.com.mark(ctx, &s.closed, &markReq{kind: markAck, user: userID, key: deviceID, seq: seq})
 }
 
 func (s *sqliteStore) DeliveredSeq(ctx context.Context, userID, deviceID string) (int64, error) {
@@ -158,18 +153,10 @@ WHERE a.user_id = ? AND a.device_id = ?`, userID, deviceID)
 }
 
 func (s *sqliteStore) MarkRead(ctx context.Context, userID, convID string, seq int64) (int64, error) {
-	if s.closed.Load() {
-		return 0, ErrClosed
-	}
 	if err := checkMark("userID", userID, "convID", convID, seq); err != nil {
 		return 0, err
 	}
-	return queryMark(ctx, s.write, "mark read", errReadPastEnd, `
-INSERT INTO read_marks (user_id, conv_id, seq)
-SELECT ?, ?, ? WHERE ? <= coalesce((SELECT last_seq FROM conversations WHERE id = ?), 0)
-ON CONFLICT (user_id, conv_id) DO UPDATE
-SET seq = max(min(seq, coalesce((SELECT last_seq FROM conversations WHERE id = excluded.conv_id), 0)), excluded.seq)
-RETURNING seq`, userID, convID, seq, seq, convID)
+	return s.com.mark(ctx, &s.closed, &markReq{kind: markRead, user: userID, key: convID, seq: seq})
 }
 
 func (s *sqliteStore) ReadSeq(ctx context.Context, userID, convID string) (int64, error) {
@@ -241,20 +228,6 @@ FROM q`, string(arg))
 		return nil, fmt.Errorf("receipts: %d rows for %d queries", seen, len(qs))
 	}
 	return out, nil
-}
-
-// queryMark runs a mark upsert returning the effective mark; no row means its bound
-// refused the mark, which is pastEnd.
-func queryMark(ctx context.Context, db *sql.DB, what string, pastEnd error, query string, args ...any) (int64, error) {
-	var v int64
-	err := db.QueryRowContext(ctx, query, args...).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, pastEnd
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", what, err)
-	}
-	return v, nil
 }
 
 // queryZero runs a query returning one int64, or 0 when it returns no row.

@@ -3,15 +3,21 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// sqliteWriter writes a batch in one IMMEDIATE transaction on the writer
-// connection, with the steps of pgWriter. The driver parses a statement on
-// every execution, and parsing dominated per-row statements, so each step is
-// one multi-row statement per chunk of rows.
+// sqliteWriter writes a batch in one IMMEDIATE transaction on the writer connection,
+// with the steps of pgWriter: the batch's messages are taken to be new, and a message
+// stored before under the same (sender, client id) rolls the transaction back on the
+// unique index, after which the batch is written again reading back what is stored first.
+// The driver parses a statement on every execution, and parsing dominated per-row
+// statements, so each step is one multi-row statement per chunk of rows.
 type sqliteWriter struct {
 	db *sql.DB
 }
@@ -20,19 +26,36 @@ type sqliteWriter struct {
 // bound parameters (messages bind 10 per row).
 const sqliteChunkRows = 1000
 
-func (w sqliteWriter) writeBatch(ctx context.Context, reqs []*appendReq) (_ []Appended, err error) {
+func (w sqliteWriter) writeBatch(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
+	out, mres, err := w.write(ctx, reqs, marks, false)
+	if sqliteConflict(err) {
+		return w.write(ctx, reqs, marks, true)
+	}
+	return out, mres, err
+}
+
+// sqliteConflict tells a constraint refusing an insert: a unique index, most likely. Any
+// other constraint fails the checked write as well, and is reported from there.
+func sqliteConflict(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+func (w sqliteWriter) write(ctx context.Context, reqs []*appendReq, marks []*markReq, find bool) (_ []Appended, _ []markResult, err error) {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
 		}
 	}()
-	stored, err := sqliteFindStored(ctx, tx, reqs)
-	if err != nil {
-		return nil, err
+	var stored map[string]Appended
+	if find {
+		if stored, err = sqliteFindStored(ctx, tx, reqs); err != nil {
+			return nil, nil, err
+		}
 	}
 	fresh := freshRequests(reqs, stored)
 	var made []Appended
@@ -40,21 +63,80 @@ func (w sqliteWriter) writeBatch(ctx context.Context, reqs []*appendReq) (_ []Ap
 		plan := planCounters(fresh)
 		convLast, err := sqliteRaise(ctx, tx, "conversations", "id", plan.convIDs, plan.convN)
 		if err != nil {
-			return nil, fmt.Errorf("raise conversation seqs: %w", err)
+			return nil, nil, fmt.Errorf("raise conversation seqs: %w", err)
 		}
 		userLast, err := sqliteRaise(ctx, tx, "user_seqs", "user_id", plan.userIDs, plan.userN)
 		if err != nil {
-			return nil, fmt.Errorf("raise inbox seqs: %w", err)
+			return nil, nil, fmt.Errorf("raise inbox seqs: %w", err)
 		}
 		made = assignSeqs(fresh, plan, convLast, userLast)
 		if err := sqliteInsert(ctx, tx, made); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+	mres, err := sqliteMarks(ctx, tx, marks)
+	if err != nil {
+		return nil, nil, err
 	}
-	return mergeResults(reqs, stored, made), nil
+	if err := tx.Commit(); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	return mergeResults(reqs, stored, made), mres, nil
+}
+
+// The marks' statements: the bound is read in the statement that writes, and a mark
+// stored above it before the bound existed is lowered. No row back means the bound
+// refused the mark.
+const (
+	sqliteAckSQL = `
+INSERT INTO delivery_acks (user_id, device_id, seq)
+SELECT ?1, ?2, ?3 WHERE ?3 <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = ?1), 0)
+ON CONFLICT (user_id, device_id) DO UPDATE
+SET seq = max(min(seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = excluded.user_id), 0)), excluded.seq)
+RETURNING seq`
+	sqliteReadMarkSQL = `
+INSERT INTO read_marks (user_id, conv_id, seq)
+SELECT ?1, ?2, ?3 WHERE ?3 <= coalesce((SELECT last_seq FROM conversations WHERE id = ?2), 0)
+ON CONFLICT (user_id, conv_id) DO UPDATE
+SET seq = max(min(seq, coalesce((SELECT last_seq FROM conversations WHERE id = excluded.conv_id), 0)), excluded.seq)
+RETURNING seq`
+)
+
+// sqliteMarks writes marks in lock order, one prepared statement per kind.
+func sqliteMarks(ctx context.Context, tx *sql.Tx, marks []*markReq) ([]markResult, error) {
+	if len(marks) == 0 {
+		return nil, nil
+	}
+	out := make([]markResult, len(marks))
+	stmts := map[markKind]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			_ = st.Close()
+		}
+	}()
+	for _, i := range sortedMarks(marks) {
+		m := marks[i]
+		st := stmts[m.kind]
+		if st == nil {
+			q := sqliteAckSQL
+			if m.kind == markRead {
+				q = sqliteReadMarkSQL
+			}
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("%s: %w", m.kind, err)
+			}
+			stmts[m.kind] = st
+		}
+		err := st.QueryRowContext(ctx, m.user, m.key, m.seq).Scan(&out[i].seq)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out[i].err = m.kind.pastEnd()
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", m.kind, err)
+		}
+	}
+	return out, nil
 }
 
 // values returns "(?,?),(?,?)" for rows rows of cols parameters.

@@ -187,3 +187,56 @@ func TestSQLiteMigrationsRunOnce(t *testing.T) {
 		t.Errorf("journal_mode = %q, want wal", mode)
 	}
 }
+
+// A file written before the inbox lost its foreign key (migration 3 rebuilds the table)
+// keeps every inbox entry, and its sequences go on where they were.
+func TestSQLiteUpgradeKeepsInbox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "im.db")
+	migs, err := loadMigrations(migrationFiles, "migrations/sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT 0) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migs[:2] {
+		if _, err := db.ExecContext(t.Context(), m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO conversations VALUES ('p:c1|m1', 1)`,
+		`INSERT INTO user_seqs VALUES ('m1', 1), ('c1', 1)`,
+		`INSERT INTO messages VALUES ('0190f0c0-0000-7000-8000-000000000001', 'p:c1|m1', 1, 'm1', 'c1', 'k1', 1, 'text/plain', X'6869', 1700000000000)`,
+		`INSERT INTO inbox VALUES ('m1', 1, '0190f0c0-0000-7000-8000-000000000001'), ('c1', 1, '0190f0c0-0000-7000-8000-000000000001')`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openSQLiteAt(t, path, Options{})
+	msgs, _, err := s.Sync(t.Context(), "c1", 0, 10)
+	if err != nil || len(msgs) != 1 || string(msgs[0].Message.Body) != "hi" {
+		t.Fatalf("sync after upgrade = %+v, %v; want the one message", msgs, err)
+	}
+	a, err := s.Append(t.Context(), chat("m1", "c1", "k2"))
+	if err != nil || a.Message.ConvSeq != 2 || len(a.Inbox) != 2 || a.Inbox[0].Seq != 2 || a.Inbox[1].Seq != 2 {
+		t.Fatalf("append after upgrade = %+v, %v; want conv seq 2, inbox seqs 2", a, err)
+	}
+	dup, err := s.Append(t.Context(), chat("m1", "c1", "k1"))
+	if err != nil || !dup.Duplicate || dup.Message.ConvSeq != 1 || len(dup.Inbox) != 2 {
+		t.Fatalf("resend of the old message = %+v, %v; want it as a duplicate with its inbox", dup, err)
+	}
+}

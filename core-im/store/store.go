@@ -66,6 +66,12 @@ type Appended struct {
 	Duplicate bool         // the message was stored before with the same (From, ClientMsgID)
 }
 
+// AppendResult is the outcome of one message of AppendBatch.
+type AppendResult struct {
+	Appended
+	Err error
+}
+
 // InboxMessage is a message read from one user's inbox.
 type InboxMessage struct {
 	Seq     int64 // the inbox seq of the user synced
@@ -102,13 +108,19 @@ type Store interface {
 	// A call whose ctx ends after its batch was taken may return the ctx error although the
 	// message is stored; appending again with the same ClientMsgID returns it.
 	Append(ctx context.Context, m NewMessage) (Appended, error)
+	// AppendBatch appends up to MaxBatch messages as Append does each, queued together and
+	// in their order: messages of one conversation get increasing ConvSeqs in the order
+	// given, so a connection's pipelined sends keep their order. Each result answers the
+	// message at its index; one message failing (invalid, say) fails only itself.
+	AppendBatch(ctx context.Context, ms []NewMessage) []AppendResult
 	// Sync returns up to limit messages of userID's inbox with Seq > after, in Seq order,
 	// and whether more remain. A limit above MaxSyncLimit is lowered to it.
 	Sync(ctx context.Context, userID string, after int64, limit int) (msgs []InboxMessage, more bool, err error)
 	// MaxSeq returns the highest inbox Seq of userID, 0 when the inbox is empty.
 	MaxSeq(ctx context.Context, userID string) (int64, error)
 	// AckDelivered records that deviceID of userID received its inbox up to seq and
-	// returns the effective (highest ever) acked seq. A seq past the inbox's newest Seq
+	// returns the effective (highest ever) acked seq. Marks are group-committed with
+	// appends: many share one transaction. A seq past the inbox's newest Seq
 	// (MaxSeq) is refused with an InvalidError (Field "seq") and nothing is written: the
 	// bound is checked in the statement that writes, so no race records more than exists.
 	AckDelivered(ctx context.Context, userID, deviceID string, seq int64) (int64, error)
