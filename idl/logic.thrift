@@ -69,6 +69,19 @@ struct SendResponse {
     6: bool duplicate,
 }
 
+// SendBatch stores a connection's pipelined SENDs (1..256, read while its previous call
+// ran) in one call, queued together and in their order: messages of one conversation get
+// increasing conv_seqs in the order given. Each send is checked and answered alone.
+struct SendBatchRequest {
+    1: list<SendRequest> sends,
+}
+struct SendOutcome {
+    1: optional SendResponse ok,
+    2: optional common.IMError err,   // this send's refusal or failure; the others are unaffected
+}
+struct SendBatchResponse {
+    1: list<SendOutcome> results,     // one per send, in the same order
+}
 struct SyncRequest {
     1: string user_id,
     2: i64 after_seq,
@@ -214,6 +227,7 @@ service LogicService {
     DisconnectResponse Disconnect(1: DisconnectRequest req) throws (1: common.IMError err),
     RenewResponse Renew(1: RenewRequest req) throws (1: common.IMError err),
     SendResponse Send(1: SendRequest req) throws (1: common.IMError err),
+    SendBatchResponse SendBatch(1: SendBatchRequest req) throws (1: common.IMError err),
     SyncResponse Sync(1: SyncRequest req) throws (1: common.IMError err),
     AckResponse Ack(1: AckRequest req) throws (1: common.IMError err),
     ReadResponse Read(1: ReadRequest req) throws (1: common.IMError err),

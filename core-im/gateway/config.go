@@ -25,6 +25,12 @@ const (
 	DefaultMaxConnsPerAddr = 256
 )
 
+// The send window (Config.SendWindow): SENDs a connection may have unanswered.
+const (
+	DefaultSendWindow = 32
+	MaxSendWindow     = 256 // logic's MaxSendBatch
+)
+
 // Config of a gateway node. Every zero field takes the default its comment names.
 type Config struct {
 	TCPAddr string // "" means ":8800"; "-" disables the TCP listener
@@ -42,6 +48,11 @@ type Config struct {
 
 	RenewInterval time.Duration // 0 means HeartbeatInterval: how often routes are renewed
 	RenewRetry    time.Duration // 0 means 1s: the first wait after a failed renewal, doubling up to 5s (at most RenewInterval)
+
+	// SendWindow is how many SENDs a connection may have unanswered: they are stored in
+	// one logic call per round, in order (docs/protocol.md). Past it the gateway reads no
+	// more of the connection until a round returns. 0 means 32; at most 256.
+	SendWindow int
 
 	FrameRate  float64 // frames per second per connection; 0 means 50
 	FrameBurst int     // 0 means 100
@@ -96,6 +107,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
+	}
+	if c.SendWindow <= 0 {
+		c.SendWindow = DefaultSendWindow
+	}
+	if c.SendWindow > MaxSendWindow {
+		return c, fmt.Errorf("gateway config: send window %d: at most %d", c.SendWindow, MaxSendWindow)
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = protocol.DefaultMaxBody

@@ -10,9 +10,12 @@
 // its messages: they are stored and the client syncs when it reconnects.
 //
 // Concurrency: every exported method of *Gateway is safe for concurrent use. Frames of one
-// connection are handled one at a time, in order; different connections never wait on each
-// other. Every goroutine the package starts is owned by the Gateway and stopped by Shutdown:
-// accept loops, per-connection readers of the "goroutine" IO model and of WebSocket, flush
+// connection are read and handled in order; SENDs are handed to the connection's send pipe
+// (pipeline.go), which stores them with one logic call per round, in order, while the
+// reader goes on, up to Config.SendWindow unanswered. Different connections never wait on
+// each other. Every goroutine the package starts is owned by the Gateway and stopped by
+// Shutdown, or ends with the logic call it makes: accept loops, per-connection readers of
+// the "goroutine" IO model and of WebSocket, send pipes while they have SENDs, flush
 // workers, the sweeper, the renewer and the disconnect workers. The "netpoll" IO model holds
 // no goroutine per idle connection (reads happen in netpoll's callbacks) but keeps netpoll's
 // input and output buffers per connection; measured, that costs more memory per idle

@@ -29,6 +29,8 @@ type fakeLogic struct {
 	renewedAt  []time.Time     // when each Renew came
 	sendErr    error
 	sendPanic  bool
+	sendGate   chan struct{} // when set, Send and SendBatch wait for it to close
+	sendCalls  []int         // SENDs carried by each Send (1) and SendBatch call
 	connectErr error
 	onConnect  func(*logicgen.ConnectRequest) // runs inside Connect, as logic's Kick would
 	syncResp   *logicgen.SyncResponse
@@ -91,17 +93,52 @@ func (f *fakeLogic) Renew(_ context.Context, req *logicgen.RenewRequest) (*logic
 func (f *fakeLogic) Send(_ context.Context, req *logicgen.SendRequest) (*logicgen.SendResponse, error) {
 	var err error
 	var panics bool
+	var gate chan struct{}
 	f.record(func() {
 		f.sends = append(f.sends, req)
-		err, panics = f.sendErr, f.sendPanic
+		f.sendCalls = append(f.sendCalls, 1)
+		err, panics, gate = f.sendErr, f.sendPanic, f.sendGate
 	})
+	if gate != nil {
+		<-gate
+	}
 	if panics {
 		panic("logic fault")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &logicgen.SendResponse{MsgId: "m-" + req.ClientMsgId, ConvId: "p:" + req.UserId + "|" + req.ToUser, ConvSeq: 7, Seq: 9, SentAtMs: 1000}, nil
+	return fakeSendResponse(req), nil
+}
+
+func fakeSendResponse(req *logicgen.SendRequest) *logicgen.SendResponse {
+	return &logicgen.SendResponse{MsgId: "m-" + req.ClientMsgId, ConvId: "p:" + req.UserId + "|" + req.ToUser, ConvSeq: 7, Seq: 9, SentAtMs: 1000}
+}
+
+// SendBatch answers each send as Send does; a send to "nobody" is NOT_FOUND.
+func (f *fakeLogic) SendBatch(_ context.Context, req *logicgen.SendBatchRequest) (*logicgen.SendBatchResponse, error) {
+	var err error
+	var gate chan struct{}
+	f.record(func() {
+		f.sends = append(f.sends, req.Sends...)
+		f.sendCalls = append(f.sendCalls, len(req.Sends))
+		err, gate = f.sendErr, f.sendGate
+	})
+	if gate != nil {
+		<-gate
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp := &logicgen.SendBatchResponse{}
+	for _, s := range req.Sends {
+		if s.ToUser == "nobody" {
+			resp.Results = append(resp.Results, &logicgen.SendOutcome{Err: &common.IMError{Code: int32(common.ErrorCode_NOT_FOUND), Message: "no user"}})
+			continue
+		}
+		resp.Results = append(resp.Results, &logicgen.SendOutcome{Ok: fakeSendResponse(s)})
+	}
+	return resp, nil
 }
 
 func (f *fakeLogic) Sync(_ context.Context, req *logicgen.SyncRequest) (*logicgen.SyncResponse, error) {

@@ -46,8 +46,14 @@ func (s *session) handle(f *protocol.Frame) bool {
 		return s.refuse(f, e)
 	}
 
-	ctx, end := s.begin(f)
-	defer end()
+	ctx, r := s.begin(f)
+	s.cur = r
+	defer func() {
+		if s.cur != nil { // not handed over to the send pipe
+			s.cur = nil
+			s.end(r)
+		}
+	}()
 	if s.ident.Load() == nil {
 		if f.Op != protocol.OpAuth {
 			s.fatal(f, errorBody(f, common.ErrorCode_UNAUTHENTICATED, "the first frame must be AUTH"), "frame before auth")

@@ -21,9 +21,11 @@ import (
 
 const instrumentationName = "github.com/bangbang-im/bangbang/core-im/gateway"
 
-// request is the client request being handled: what its span and histogram need to know
-// about the answer. Only the session's reader touches it.
+// request is a client request being handled: what its span and histogram need to know
+// about the answer. The session's reader owns it, or, for a SEND, the send pipe once the
+// reader handed the SEND over.
 type request struct {
+	op    protocol.Op
 	start time.Time
 	span  trace.Span       // nil without tracing
 	code  common.ErrorCode // of the ERROR answered; 0 when none
@@ -40,17 +42,18 @@ var spanNames = func() map[protocol.Op]string {
 }()
 
 // begin starts the request of f: it returns the context logic calls run under and the
-// function that ends the request. When a span starts, f's trace context becomes the span's,
-// so every reply to f names the trace it belongs to (the client's, when it sent one).
-// Without tracing nor metrics it costs nothing.
-func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
+// request to end (end) once f is answered; nil, with nothing to end, when f has no span
+// nor histogram. When a span starts, f's trace context becomes the span's, so every reply
+// to f names the trace it belongs to (the client's, when it sent one). Without tracing
+// nor metrics it costs nothing.
+func (s *session) begin(f *protocol.Frame) (context.Context, *request) {
 	g := s.g
 	ctx := g.ctx
 	name, ok := spanNames[f.Op]
 	if !ok || (!g.tracing && g.metrics == nil) {
-		return ctx, func() {}
+		return ctx, nil
 	}
-	r := &request{start: time.Now()}
+	r := &request{op: f.Op, start: time.Now()}
 	if g.tracing {
 		if f.HasTrace() {
 			ctx = tracing.ContextWithFrameTrace(ctx, f.Trace)
@@ -68,20 +71,24 @@ func (s *session) begin(f *protocol.Frame) (context.Context, func()) {
 			f.Trace, f.Flags = *tc, f.Flags|protocol.FlagTrace
 		}
 	}
-	s.cur = r
-	return ctx, func() {
-		s.cur = nil
-		if r.span != nil {
-			if r.code != 0 {
-				r.span.SetAttributes(attribute.String("bangbang.im.error", r.code.String()))
-				if serverFault(r.code) {
-					r.span.SetStatus(codes.Error, r.code.String())
-				}
-			}
-			r.span.End()
-		}
-		g.metrics.observe(f.Op, r.code, r.start)
+	return ctx, r
+}
+
+// end ends r (nil: nothing to end): its span, and its latency in the histogram.
+func (s *session) end(r *request) {
+	if r == nil {
+		return
 	}
+	if r.span != nil {
+		if r.code != 0 {
+			r.span.SetAttributes(attribute.String("bangbang.im.error", r.code.String()))
+			if serverFault(r.code) {
+				r.span.SetStatus(codes.Error, r.code.String())
+			}
+		}
+		r.span.End()
+	}
+	s.g.metrics.observe(r.op, r.code, r.start)
 }
 
 // observe records one request's latency and outcome; a nil m records nothing.
@@ -96,10 +103,17 @@ func (m *Metrics) observe(op protocol.Op, code common.ErrorCode, start time.Time
 	m.requests.WithLabelValues(op.String(), outcome).Observe(time.Since(start).Seconds())
 }
 
-// noteError records the ERROR answering req on the request's span.
+// noteError records the ERROR answering req on the request the reader is handling.
 func (s *session) noteError(req *protocol.Frame, e *frame.Error) {
-	if req != nil && s.cur != nil {
-		s.cur.code = common.ErrorCode(e.Code)
+	if req != nil {
+		s.cur.note(e)
+	}
+}
+
+// note records the ERROR answering r (nil: a request not observed).
+func (r *request) note(e *frame.Error) {
+	if r != nil {
+		r.code = common.ErrorCode(e.Code)
 	}
 }
 

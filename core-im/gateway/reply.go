@@ -37,10 +37,16 @@ func seqOf(f *protocol.Frame) uint32 {
 // it through the next open check, so the error needs no handling here. A body over the
 // frame limit is never sent (clients reject such frames): the client gets INTERNAL.
 func (s *session) reply(req *protocol.Frame, op protocol.Op, body protocol.Body) {
+	s.replyOn(s.cur, req, op, body)
+}
+
+// replyOn is reply for the request r, which the reader may no longer be handling (a
+// pipelined SEND).
+func (s *session) replyOn(r *request, req *protocol.Frame, op protocol.Op, body protocol.Body) {
 	if n := body.BLength(); n > s.g.cfg.MaxBody {
 		s.g.log.Error("reply over the frame limit not sent", append(s.attrs(), "op", op.String(), "bytes", n)...)
 		e := errorBody(req, common.ErrorCode_INTERNAL, "internal error")
-		s.noteError(req, e)
+		r.note(e)
 		body = e
 		op = protocol.OpError
 	}
@@ -48,8 +54,12 @@ func (s *session) reply(req *protocol.Frame, op protocol.Op, body protocol.Body)
 }
 
 func (s *session) replyError(req *protocol.Frame, e *frame.Error) {
-	s.noteError(req, e)
-	s.reply(req, protocol.OpError, e)
+	s.replyErrorOn(s.cur, req, e)
+}
+
+func (s *session) replyErrorOn(r *request, req *protocol.Frame, e *frame.Error) {
+	r.note(e)
+	s.replyOn(r, req, protocol.OpError, e)
 }
 
 // fatal answers req (nil when the stream itself is broken) with ERROR and closes.

@@ -29,25 +29,9 @@ func (s *session) send(ctx context.Context, f *protocol.Frame) {
 		return
 	}
 	id := s.ident.Load()
-	call, cancel := s.call(ctx)
-	resp, err := s.g.logic.Send(call, &logicgen.SendRequest{
+	s.pipeSend(ctx, f, &logicgen.SendRequest{
 		UserId: id.user, DeviceId: id.device, ClientMsgId: req.ClientMsgId, ToUser: req.ToUser,
 		Kind: kind, ContentType: req.ContentType, Body: req.Body,
-	})
-	cancel()
-	if err != nil {
-		s.replyError(f, s.failure(ctx, f, "send", err))
-		return
-	}
-	s.reply(f, protocol.OpSendAck, &frame.SendAck{
-		ClientMsgId: req.ClientMsgId,
-		MsgId:       resp.GetMsgId(),
-		ConvId:      resp.GetConvId(),
-		ConvSeq:     resp.GetConvSeq(),
-		Seq:         resp.GetSeq(),
-		SentAtMs:    resp.GetSentAtMs(),
-		Duplicate:   resp.GetDuplicate(),
-		TraceId:     traceID(f),
 	})
 }
 

@@ -54,6 +54,7 @@ type session struct {
 	ident    atomic.Pointer[identity] // nil until AUTH succeeds
 	limit    bucket                   // owned by the reader
 	cur      *request                 // the request being handled; owned by the reader
+	pipe     *sendPipe                // SENDs in flight; nil until the first; owned by the reader
 
 	mu        sync.Mutex
 	state     uint8

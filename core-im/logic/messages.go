@@ -10,6 +10,9 @@ import (
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
 )
 
+// MaxSendBatch is the most sends one SendBatch call carries.
+const MaxSendBatch = 256
+
 // Send stores a chat message, then pushes it to the recipient's devices and the sender's
 // other devices. The response is the sender's ack: it exists only once the message is
 // committed. A resend with the same client_msg_id returns the first message (duplicate) and
@@ -17,56 +20,119 @@ import (
 func (s *Service) Send(ctx context.Context, req *logicgen.SendRequest) (_ *logicgen.SendResponse, err error) {
 	ctx, done := s.observe(ctx, "Send", req.UserId)
 	defer func() { done(err) }()
+	r := s.send(ctx, []*logicgen.SendRequest{req})[0]
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return r.Ok, nil
+}
+
+// SendBatch is Send for a connection's pipelined sends: one store batch for all of them,
+// queued together in their order, each checked and answered alone.
+func (s *Service) SendBatch(ctx context.Context, req *logicgen.SendBatchRequest) (_ *logicgen.SendBatchResponse, err error) {
+	user := ""
+	if len(req.Sends) > 0 && req.Sends[0] != nil {
+		user = req.Sends[0].UserId
+	}
+	ctx, done := s.observe(ctx, "SendBatch", user)
+	defer func() { done(err) }()
+	if len(req.Sends) == 0 || len(req.Sends) > MaxSendBatch {
+		return nil, imError(common.ErrorCode_BAD_REQUEST, "send batch: 1..%d sends", MaxSendBatch)
+	}
+	return &logicgen.SendBatchResponse{Results: s.send(ctx, req.Sends)}, nil
+}
+
+// send checks reqs, stores the valid ones with one AppendBatch and pushes each stored
+// message, answering every request at its index.
+func (s *Service) send(ctx context.Context, reqs []*logicgen.SendRequest) []*logicgen.SendOutcome {
+	out := make([]*logicgen.SendOutcome, len(reqs))
+	msgs := make([]store.NewMessage, 0, len(reqs))
+	idx := make([]int, 0, len(reqs))
+	now := s.now()
+	for i, req := range reqs {
+		if err := s.checkSend(ctx, req); err != nil {
+			out[i] = &logicgen.SendOutcome{Err: err}
+			continue
+		}
+		ct := req.ContentType
+		if ct == "" {
+			ct = "text/plain"
+		}
+		msgs = append(msgs, store.NewMessage{
+			ConvID:      convID(req.UserId, req.ToUser),
+			From:        req.UserId,
+			To:          req.ToUser,
+			Recipients:  []string{req.UserId, req.ToUser},
+			ClientMsgID: req.ClientMsgId,
+			Kind:        store.KindChat,
+			ContentType: ct,
+			Body:        req.Body,
+			SentAt:      now,
+		})
+		idx = append(idx, i)
+	}
+	if len(msgs) == 0 {
+		return out
+	}
+	for j, r := range s.appendAll(ctx, msgs) {
+		i, req := idx[j], reqs[idx[j]]
+		if r.Err != nil {
+			out[i] = &logicgen.SendOutcome{Err: s.internal(ctx, "send", r.Err, userAttrs(req.UserId, req.DeviceId)...)}
+			continue
+		}
+		out[i] = &logicgen.SendOutcome{Ok: s.stored(ctx, req, r.Appended)}
+	}
+	return out
+}
+
+// appendAll stores msgs with one AppendBatch; one message takes Append, whose span names
+// its sender and conversation.
+func (s *Service) appendAll(ctx context.Context, msgs []store.NewMessage) []store.AppendResult {
+	if len(msgs) == 1 {
+		a, err := s.store.Append(ctx, msgs[0])
+		return []store.AppendResult{{Appended: a, Err: err}}
+	}
+	return s.store.AppendBatch(ctx, msgs)
+}
+
+// checkSend refuses what a client may not send, and a recipient that does not exist.
+func (s *Service) checkSend(ctx context.Context, req *logicgen.SendRequest) *common.IMError {
 	switch {
+	case req == nil:
+		return imError(common.ErrorCode_BAD_REQUEST, "send: empty request")
 	case !validID(req.UserId) || !validID(req.DeviceId):
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: sender required")
+		return imError(common.ErrorCode_BAD_REQUEST, "send: sender required")
 	case !validID(req.ClientMsgId):
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: client_msg_id must be 1..%d bytes", MaxIDBytes)
+		return imError(common.ErrorCode_BAD_REQUEST, "send: client_msg_id must be 1..%d bytes", MaxIDBytes)
 	case !validID(req.ToUser):
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: to_user must be 1..%d bytes", MaxIDBytes)
+		return imError(common.ErrorCode_BAD_REQUEST, "send: to_user must be 1..%d bytes", MaxIDBytes)
 	case req.ToUser == req.UserId:
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: cannot send to yourself")
+		return imError(common.ErrorCode_BAD_REQUEST, "send: cannot send to yourself")
 	case req.Kind != int32(common.MessageKind_CHAT) && req.Kind != 0:
-		return nil, imError(common.ErrorCode_FORBIDDEN, "send: clients send chat messages only")
+		return imError(common.ErrorCode_FORBIDDEN, "send: clients send chat messages only")
 	case len(req.Body) == 0 || len(req.Body) > MaxBodyBytes:
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: body must be 1..%d bytes", MaxBodyBytes)
+		return imError(common.ErrorCode_BAD_REQUEST, "send: body must be 1..%d bytes", MaxBodyBytes)
 	case !validContentType(req.ContentType):
-		return nil, imError(common.ErrorCode_BAD_REQUEST, "send: content_type over %d bytes", MaxContentType)
+		return imError(common.ErrorCode_BAD_REQUEST, "send: content_type over %d bytes", MaxContentType)
 	}
-	if err := s.userExists(ctx, req.ToUser); err != nil {
-		return nil, err
-	}
-	ct := req.ContentType
-	if ct == "" {
-		ct = "text/plain"
-	}
-	a, err := s.store.Append(ctx, store.NewMessage{
-		ConvID:      convID(req.UserId, req.ToUser),
-		From:        req.UserId,
-		To:          req.ToUser,
-		Recipients:  []string{req.UserId, req.ToUser},
-		ClientMsgID: req.ClientMsgId,
-		Kind:        store.KindChat,
-		ContentType: ct,
-		Body:        req.Body,
-		SentAt:      s.now(),
-	})
-	if err != nil {
-		return nil, s.internal(ctx, "send", err, userAttrs(req.UserId, req.DeviceId)...)
-	}
+	return s.userExists(ctx, req.ToUser)
+}
+
+// stored pushes a stored message to every device of both users but the sending one,
+// which has its ack, and returns that ack.
+func (s *Service) stored(ctx context.Context, req *logicgen.SendRequest, a store.Appended) *logicgen.SendResponse {
 	var own int64
 	for _, e := range a.Inbox {
 		if e.UserID == req.UserId {
 			own = e.Seq
 		}
-		// Push to every device of both users but the sending one, which has its ack.
 		if err := s.push.enqueue(ctx, pushJob{user: e.UserID, msg: toWire(a.Message, e.Seq), skipDevice: skipFor(e.UserID, req)}); err != nil {
 			s.log.WarnContext(ctx, "push not queued; recipient will sync", "user", e.UserID, "err", err)
 		}
 	}
 	s.log.DebugContext(ctx, "message stored", "conv", a.Message.ConvID, "seq", a.Message.ConvSeq, "dup", a.Duplicate)
 	return &logicgen.SendResponse{MsgId: a.Message.ID, ConvId: a.Message.ConvID, ConvSeq: a.Message.ConvSeq,
-		Seq: own, SentAtMs: a.Message.SentAt.UnixMilli(), Duplicate: a.Duplicate}, nil
+		Seq: own, SentAtMs: a.Message.SentAt.UnixMilli(), Duplicate: a.Duplicate}
 }
 
 func skipFor(user string, req *logicgen.SendRequest) string {
@@ -76,7 +142,7 @@ func skipFor(user string, req *logicgen.SendRequest) string {
 	return ""
 }
 
-func (s *Service) userExists(ctx context.Context, id string) error {
+func (s *Service) userExists(ctx context.Context, id string) *common.IMError {
 	if s.users.has(id) {
 		return nil
 	}

@@ -36,6 +36,10 @@ func (r Remote) Send(ctx context.Context, req *logicgen.SendRequest) (*logicgen.
 	return r.c.Send(ctx, req)
 }
 
+func (r Remote) SendBatch(ctx context.Context, req *logicgen.SendBatchRequest) (*logicgen.SendBatchResponse, error) {
+	return r.c.SendBatch(ctx, req)
+}
+
 func (r Remote) Sync(ctx context.Context, req *logicgen.SyncRequest) (*logicgen.SyncResponse, error) {
 	return r.c.Sync(ctx, req)
 }

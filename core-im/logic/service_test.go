@@ -285,3 +285,61 @@ func TestAuthenticate(t *testing.T) {
 		wantCode(t, err, common.ErrorCode_UNAUTHENTICATED)
 	}
 }
+
+// A connection's pipelined sends in one SendBatch: stored in their order, refusals and a
+// resend answered at their indexes, every stored message pushed.
+func TestSendBatch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.connect(t, "bob", "phone", "b-phone")
+	first := f.send(t, "alice", "phone", "bob", "m0", "before")
+	send := func(id, to, body string) *logicgen.SendRequest {
+		return &logicgen.SendRequest{UserId: "alice", DeviceId: "phone", ClientMsgId: id, ToUser: to, Body: []byte(body)}
+	}
+	resp, err := f.svc.SendBatch(ctx, &logicgen.SendBatchRequest{Sends: []*logicgen.SendRequest{
+		send("m1", "bob", "one"),
+		send("m2", "nobody", "lost"),
+		send("m3", "bob", "two"),
+		send("m0", "bob", "before"), // a resend
+		send("m4", "bob", ""),
+		send("m5", "bob", "three"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Results) != 6 {
+		t.Fatalf("%d results for 6 sends", len(resp.Results))
+	}
+	wantErr := map[int]common.ErrorCode{1: common.ErrorCode_NOT_FOUND, 4: common.ErrorCode_BAD_REQUEST}
+	wantSeq := map[int]int64{0: 2, 2: 3, 3: 1, 5: 4}
+	for i, r := range resp.Results {
+		if code, bad := wantErr[i]; bad {
+			if r.Err == nil || common.ErrorCode(r.Err.Code) != code || r.Ok != nil {
+				t.Errorf("send %d = %+v, want %s", i, r, code)
+			}
+			continue
+		}
+		if r.Err != nil || r.Ok == nil || r.Ok.ConvSeq != wantSeq[i] || r.Ok.Duplicate != (i == 3) {
+			t.Errorf("send %d = %+v, want conv seq %d", i, r, wantSeq[i])
+		}
+	}
+	if resp.Results[3].Ok.MsgId != first.MsgId {
+		t.Errorf("the resend got message %s, want %s", resp.Results[3].Ok.MsgId, first.MsgId)
+	}
+	var bodies []string
+	for _, p := range f.gw.pushes(t, "b-phone", 5) {
+		bodies = append(bodies, string(p.Messages[0].Body))
+	}
+	// The resend is pushed again (its first push may have been lost with the ack).
+	if got, want := strings.Join(bodies, ","), "before,one,two,before,three"; got != want {
+		t.Errorf("bob's pushes %s, want %s", got, want)
+	}
+	for _, n := range []int{0, MaxSendBatch + 1} {
+		_, err := f.svc.SendBatch(ctx, &logicgen.SendBatchRequest{Sends: make([]*logicgen.SendRequest, n)})
+		wantCode(t, err, common.ErrorCode_BAD_REQUEST)
+	}
+	resp, err = f.svc.SendBatch(ctx, &logicgen.SendBatchRequest{Sends: []*logicgen.SendRequest{nil}})
+	if err != nil || resp.Results[0].Err == nil || common.ErrorCode(resp.Results[0].Err.Code) != common.ErrorCode_BAD_REQUEST {
+		t.Errorf("a nil send = %+v, %v; want it refused alone", resp, err)
+	}
+}

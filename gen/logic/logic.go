@@ -560,6 +560,120 @@ var fieldIDToName_SendResponse = map[int16]string{
 	6: "duplicate",
 }
 
+type SendBatchRequest struct {
+	Sends []*SendRequest `thrift:"sends,1" frugal:"1,default,list<SendRequest>" json:"sends"`
+}
+
+func NewSendBatchRequest() *SendBatchRequest {
+	return &SendBatchRequest{}
+}
+
+func (p *SendBatchRequest) InitDefault() {
+}
+
+func (p *SendBatchRequest) GetSends() (v []*SendRequest) {
+	return p.Sends
+}
+func (p *SendBatchRequest) SetSends(val []*SendRequest) {
+	p.Sends = val
+}
+
+func (p *SendBatchRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SendBatchRequest(%+v)", *p)
+}
+
+var fieldIDToName_SendBatchRequest = map[int16]string{
+	1: "sends",
+}
+
+type SendOutcome struct {
+	Ok  *SendResponse   `thrift:"ok,1,optional" frugal:"1,optional,SendResponse" json:"ok,omitempty"`
+	Err *common.IMError `thrift:"err,2,optional" frugal:"2,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewSendOutcome() *SendOutcome {
+	return &SendOutcome{}
+}
+
+func (p *SendOutcome) InitDefault() {
+}
+
+var SendOutcome_Ok_DEFAULT *SendResponse
+
+func (p *SendOutcome) GetOk() (v *SendResponse) {
+	if !p.IsSetOk() {
+		return SendOutcome_Ok_DEFAULT
+	}
+	return p.Ok
+}
+
+var SendOutcome_Err_DEFAULT *common.IMError
+
+func (p *SendOutcome) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return SendOutcome_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *SendOutcome) SetOk(val *SendResponse) {
+	p.Ok = val
+}
+func (p *SendOutcome) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *SendOutcome) IsSetOk() bool {
+	return p.Ok != nil
+}
+
+func (p *SendOutcome) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *SendOutcome) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SendOutcome(%+v)", *p)
+}
+
+var fieldIDToName_SendOutcome = map[int16]string{
+	1: "ok",
+	2: "err",
+}
+
+type SendBatchResponse struct {
+	Results []*SendOutcome `thrift:"results,1" frugal:"1,default,list<SendOutcome>" json:"results"`
+}
+
+func NewSendBatchResponse() *SendBatchResponse {
+	return &SendBatchResponse{}
+}
+
+func (p *SendBatchResponse) InitDefault() {
+}
+
+func (p *SendBatchResponse) GetResults() (v []*SendOutcome) {
+	return p.Results
+}
+func (p *SendBatchResponse) SetResults(val []*SendOutcome) {
+	p.Results = val
+}
+
+func (p *SendBatchResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("SendBatchResponse(%+v)", *p)
+}
+
+var fieldIDToName_SendBatchResponse = map[int16]string{
+	1: "results",
+}
+
 type SyncRequest struct {
 	UserId   string `thrift:"user_id,1" frugal:"1,default,string" json:"user_id"`
 	AfterSeq int64  `thrift:"after_seq,2" frugal:"2,default,i64" json:"after_seq"`
@@ -1620,6 +1734,8 @@ type LogicService interface {
 
 	Send(ctx context.Context, req *SendRequest) (r *SendResponse, err error)
 
+	SendBatch(ctx context.Context, req *SendBatchRequest) (r *SendBatchResponse, err error)
+
 	Sync(ctx context.Context, req *SyncRequest) (r *SyncResponse, err error)
 
 	Ack(ctx context.Context, req *AckRequest) (r *AckResponse, err error)
@@ -2107,6 +2223,100 @@ func (p *LogicServiceSendResult) String() string {
 }
 
 var fieldIDToName_LogicServiceSendResult = map[int16]string{
+	0: "success",
+	1: "err",
+}
+
+type LogicServiceSendBatchArgs struct {
+	Req *SendBatchRequest `thrift:"req,1" frugal:"1,default,SendBatchRequest" json:"req"`
+}
+
+func NewLogicServiceSendBatchArgs() *LogicServiceSendBatchArgs {
+	return &LogicServiceSendBatchArgs{}
+}
+
+func (p *LogicServiceSendBatchArgs) InitDefault() {
+}
+
+var LogicServiceSendBatchArgs_Req_DEFAULT *SendBatchRequest
+
+func (p *LogicServiceSendBatchArgs) GetReq() (v *SendBatchRequest) {
+	if !p.IsSetReq() {
+		return LogicServiceSendBatchArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *LogicServiceSendBatchArgs) SetReq(val *SendBatchRequest) {
+	p.Req = val
+}
+
+func (p *LogicServiceSendBatchArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *LogicServiceSendBatchArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceSendBatchArgs(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceSendBatchArgs = map[int16]string{
+	1: "req",
+}
+
+type LogicServiceSendBatchResult struct {
+	Success *SendBatchResponse `thrift:"success,0,optional" frugal:"0,optional,SendBatchResponse" json:"success,omitempty"`
+	Err     *common.IMError    `thrift:"err,1,optional" frugal:"1,optional,common.IMError" json:"err,omitempty"`
+}
+
+func NewLogicServiceSendBatchResult() *LogicServiceSendBatchResult {
+	return &LogicServiceSendBatchResult{}
+}
+
+func (p *LogicServiceSendBatchResult) InitDefault() {
+}
+
+var LogicServiceSendBatchResult_Success_DEFAULT *SendBatchResponse
+
+func (p *LogicServiceSendBatchResult) GetSuccess() (v *SendBatchResponse) {
+	if !p.IsSetSuccess() {
+		return LogicServiceSendBatchResult_Success_DEFAULT
+	}
+	return p.Success
+}
+
+var LogicServiceSendBatchResult_Err_DEFAULT *common.IMError
+
+func (p *LogicServiceSendBatchResult) GetErr() (v *common.IMError) {
+	if !p.IsSetErr() {
+		return LogicServiceSendBatchResult_Err_DEFAULT
+	}
+	return p.Err
+}
+func (p *LogicServiceSendBatchResult) SetSuccess(x interface{}) {
+	p.Success = x.(*SendBatchResponse)
+}
+func (p *LogicServiceSendBatchResult) SetErr(val *common.IMError) {
+	p.Err = val
+}
+
+func (p *LogicServiceSendBatchResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *LogicServiceSendBatchResult) IsSetErr() bool {
+	return p.Err != nil
+}
+
+func (p *LogicServiceSendBatchResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("LogicServiceSendBatchResult(%+v)", *p)
+}
+
+var fieldIDToName_LogicServiceSendBatchResult = map[int16]string{
 	0: "success",
 	1: "err",
 }

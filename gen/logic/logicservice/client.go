@@ -16,6 +16,7 @@ type Client interface {
 	Disconnect(ctx context.Context, req *logic.DisconnectRequest, callOptions ...callopt.Option) (r *logic.DisconnectResponse, err error)
 	Renew(ctx context.Context, req *logic.RenewRequest, callOptions ...callopt.Option) (r *logic.RenewResponse, err error)
 	Send(ctx context.Context, req *logic.SendRequest, callOptions ...callopt.Option) (r *logic.SendResponse, err error)
+	SendBatch(ctx context.Context, req *logic.SendBatchRequest, callOptions ...callopt.Option) (r *logic.SendBatchResponse, err error)
 	Sync(ctx context.Context, req *logic.SyncRequest, callOptions ...callopt.Option) (r *logic.SyncResponse, err error)
 	Ack(ctx context.Context, req *logic.AckRequest, callOptions ...callopt.Option) (r *logic.AckResponse, err error)
 	Read(ctx context.Context, req *logic.ReadRequest, callOptions ...callopt.Option) (r *logic.ReadResponse, err error)
@@ -80,6 +81,11 @@ func (p *kLogicServiceClient) Renew(ctx context.Context, req *logic.RenewRequest
 func (p *kLogicServiceClient) Send(ctx context.Context, req *logic.SendRequest, callOptions ...callopt.Option) (r *logic.SendResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.Send(ctx, req)
+}
+
+func (p *kLogicServiceClient) SendBatch(ctx context.Context, req *logic.SendBatchRequest, callOptions ...callopt.Option) (r *logic.SendBatchResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.SendBatch(ctx, req)
 }
 
 func (p *kLogicServiceClient) Sync(ctx context.Context, req *logic.SyncRequest, callOptions ...callopt.Option) (r *logic.SyncResponse, err error) {

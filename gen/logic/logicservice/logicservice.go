@@ -49,6 +49,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"SendBatch": kitex.NewMethodInfo(
+		sendBatchHandler,
+		newLogicServiceSendBatchArgs,
+		newLogicServiceSendBatchResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"Sync": kitex.NewMethodInfo(
 		syncHandler,
 		newLogicServiceSyncArgs,
@@ -303,6 +310,30 @@ func newLogicServiceSendArgs() interface{} {
 
 func newLogicServiceSendResult() interface{} {
 	return logic.NewLogicServiceSendResult()
+}
+
+func sendBatchHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*logic.LogicServiceSendBatchArgs)
+	realResult := result.(*logic.LogicServiceSendBatchResult)
+	success, err := handler.(logic.LogicService).SendBatch(ctx, realArg.Req)
+	if err != nil {
+		switch v := err.(type) {
+		case *common.IMError:
+			realResult.Err = v
+		default:
+			return err
+		}
+	} else {
+		realResult.Success = success
+	}
+	return nil
+}
+func newLogicServiceSendBatchArgs() interface{} {
+	return logic.NewLogicServiceSendBatchArgs()
+}
+
+func newLogicServiceSendBatchResult() interface{} {
+	return logic.NewLogicServiceSendBatchResult()
 }
 
 func syncHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
@@ -616,6 +647,20 @@ func (p *kClient) Send(ctx context.Context, req *logic.SendRequest) (r *logic.Se
 	_args.Req = req
 	var _result logic.LogicServiceSendResult
 	if err = p.c.Call(ctx, "Send", &_args, &_result); err != nil {
+		return
+	}
+	switch {
+	case _result.Err != nil:
+		return r, _result.Err
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) SendBatch(ctx context.Context, req *logic.SendBatchRequest) (r *logic.SendBatchResponse, err error) {
+	var _args logic.LogicServiceSendBatchArgs
+	_args.Req = req
+	var _result logic.LogicServiceSendBatchResult
+	if err = p.c.Call(ctx, "SendBatch", &_args, &_result); err != nil {
 		return
 	}
 	switch {

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/common"
+	"github.com/bangbang-im/bangbang/gen/frame"
+)
+
+func (f *fakeLogic) calls() (sizes []int, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.sends {
+		ids = append(ids, s.ClientMsgId)
+	}
+	return slices.Clone(f.sendCalls), ids
+}
+
+// A SEND waiting for logic holds up nothing else: the connection's next frames are read
+// and answered meanwhile.
+func TestSendDoesNotHoldUpTheConnection(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, nil)
+			gate := make(chan struct{})
+			e.logic.set(func(f *fakeLogic) { f.sendGate = gate })
+			c := e.dial(t)
+			c.login(e, "m1001", "phone")
+			send := c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: "slow", ToUser: "c1", Body: []byte("hi")})
+			e.eventually(t, "the send to reach logic", func() bool { n, _ := e.logic.calls(); return len(n) == 1 })
+			c.heartbeat() // answered while the SEND waits
+			close(gate)
+			var ack frame.SendAck
+			c.expect(protocol.OpSendAck, send, &ack)
+			if ack.ClientMsgId != "slow" || ack.MsgId != "m-slow" {
+				t.Fatalf("ack %+v", &ack)
+			}
+		})
+	}
+}
+
+// SENDs read while a logic call runs go in the next call, all together and in order, no
+// more than the window at a time; their acks come back in order, a refused one answered
+// alone.
+func TestSendsArePipelinedInOrderWithinTheWindow(t *testing.T) {
+	const window = 4
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, func(c *Config) { c.SendWindow = window })
+			gate := make(chan struct{})
+			e.logic.set(func(f *fakeLogic) { f.sendGate = gate })
+			c := e.dial(t)
+			c.login(e, "m1001", "phone")
+			const n = 11
+			var seqs []uint32
+			for i := range n {
+				to := "c1"
+				if i == 5 {
+					to = "nobody"
+				}
+				seqs = append(seqs, c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: fmt.Sprint("s", i), ToUser: to, Body: []byte("hi")}))
+			}
+			e.eventually(t, "the first send to reach logic", func() bool { n, _ := e.logic.calls(); return len(n) == 1 })
+			close(gate)
+			for i, seq := range seqs {
+				if i == 5 {
+					c.expectError(seq, common.ErrorCode_NOT_FOUND)
+					continue
+				}
+				var ack frame.SendAck
+				c.expect(protocol.OpSendAck, seq, &ack)
+				if want := fmt.Sprint("s", i); ack.ClientMsgId != want {
+					t.Fatalf("ack %d is for %s, want %s", i, ack.ClientMsgId, want)
+				}
+			}
+			sizes, ids := e.logic.calls()
+			want := make([]string, n)
+			for i := range want {
+				want[i] = fmt.Sprint("s", i)
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("logic got the sends in the order %v, want %v", ids, want)
+			}
+			// While the first call waited, the reader filled the window and stopped: the
+			// second call carries what was read meanwhile, and no call more than the window.
+			if len(sizes) < 3 || sizes[0]+sizes[1] < window {
+				t.Errorf("sends per call %v: want the window (%d) filled while the first call waited", sizes, window)
+			}
+			for _, k := range sizes {
+				if k > window {
+					t.Errorf("sends per call %v: a call carried more than the window (%d)", sizes, window)
+				}
+			}
+		})
+	}
+}
