@@ -23,6 +23,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/core-im/store"
 	"github.com/bangbang-im/bangbang/internal/health"
+	"github.com/bangbang-im/bangbang/internal/profiles"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -34,9 +35,10 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveMetrics serves GET /metrics (Prometheus), GET /healthz (liveness) and GET /readyz
-// (ready's checks) on addr for the processes that have no admin API (logic, gateway,
-// edge); "-" serves nothing.
+// serveMetrics serves GET /metrics (Prometheus), GET /healthz (liveness), GET /readyz
+// (ready's checks) and the Go profiles under /debug/pprof/ on addr for the processes that
+// have no admin API (logic, gateway, edge, campaign); "-" serves nothing. It binds
+// loopback unless the operator says otherwise, like everything unauthenticated.
 func serveMetrics(addr string, reg *prometheus.Registry, ready *health.Readiness, lc *lifecycle) error {
 	if addr == "" || addr == "-" {
 		return nil
@@ -52,6 +54,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, ready *health.Readiness
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.Handle("GET /readyz", ready)
+	mux.Handle("GET "+profiles.Prefix, profiles.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -70,6 +70,12 @@ func TestReadyzFollowsDependencies(t *testing.T) {
 		"--logic-addr", logicAddr, "--tcp-addr", freeAddr(t), "--ws-addr", "-", "--push-addr", freeAddr(t), "--metrics-addr", gwMetrics)
 	gwReady := "http://" + gwMetrics + "/readyz"
 	waitReady(t, gwReady, 200, "logic", "ok")
+	// The metrics listeners serve the Go profiles too.
+	for _, base := range []string{logicMetrics, gwMetrics} {
+		if code := httpGet(t, "http://"+base+"/debug/pprof/goroutine?debug=1"); code != 200 {
+			t.Errorf("%s/debug/pprof/goroutine: %d, want 200", base, code)
+		}
+	}
 
 	pg.Cut()
 	waitReady(t, ready, 503, "store", "down")

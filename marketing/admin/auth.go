@@ -103,20 +103,22 @@ func (s *Server) requireStaff(ctx context.Context, c *app.RequestContext) {
 	}
 }
 
-// requireKey admits a bearer key (no cookie) whose role may manage the server: OTLP
-// ingest, which other processes call with the admin key.
-func (s *Server) requireKey(ctx context.Context, c *app.RequestContext) {
-	a, ok, err := s.credentials(ctx, c, false)
-	switch {
-	case err != nil:
-		s.fail(ctx, c, "staff key", err)
-	case !ok:
-		unauthenticated(c)
-	case a.Role != campaign.RoleAdmin:
-		forbidden(c, a, "export traces")
-	default:
-		c.Set(actorKey, a)
-		c.Next(ctx)
+// adminKey admits a bearer key (no cookie) whose role may manage the server, for what:
+// OTLP ingest, which other processes call with the admin key, and the Go profiles.
+func (s *Server) adminKey(what string) app.HandlerFunc {
+	return func(ctx context.Context, c *app.RequestContext) {
+		a, ok, err := s.credentials(ctx, c, false)
+		switch {
+		case err != nil:
+			s.fail(ctx, c, "staff key", err)
+		case !ok:
+			unauthenticated(c)
+		case a.Role != campaign.RoleAdmin:
+			forbidden(c, a, what)
+		default:
+			c.Set(actorKey, a)
+			c.Next(ctx)
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"io"
 	"log/slog"
 	"net"
@@ -24,7 +23,9 @@ import (
 
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
 	"github.com/bangbang-im/bangbang/internal/health"
+	"github.com/bangbang-im/bangbang/internal/profiles"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
+	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
@@ -207,6 +208,10 @@ func (s *Server) routes() {
 	})
 	s.h.GET("/readyz", s.readyz)
 	s.h.GET("/metrics", adaptor.HertzHandler(promhttp.HandlerFor(s.deps.Metrics, promhttp.HandlerOpts{})))
+	// The Go profiles: a CPU profile costs the process while it runs, and the staff API
+	// may be exposed beyond the host (a cluster exporting traces to it), so they take an
+	// admin key, unlike the metrics listeners' (loopback by default).
+	s.h.GET(profiles.Prefix+"*name", s.adminKey("read profiles"), adaptor.HertzHandler(profiles.Handler()))
 	s.h.GET(loginPage, s.loginForm)
 	staff.POST(loginPage, s.login)
 	staff.POST("/admin/logout", s.logout)
@@ -217,7 +222,7 @@ func (s *Server) routes() {
 		pages := adaptor.HertzHandler(s.deps.Traces.PageHandler())
 		s.h.GET(pagesHome, s.requirePage, pages)
 		s.h.GET(pagesHome+"/:id", s.requirePage, pages)
-		s.h.POST(ingestRoute, s.requireKey, adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
+		s.h.POST(ingestRoute, s.adminKey("export traces"), adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
 	}
 	if s.deps.Campaigns != nil {
 		s.campaignRoutes(staff)
