@@ -74,7 +74,7 @@ func runChat(ctx context.Context, cfg chatConfig, log *slog.Logger) (chatResult,
 		return res, fmt.Errorf("chat: %w", err)
 	}
 	merchants, customers := demoUsers(cfg.Pairs)
-	tokens, addr, err := loginAll(ctx, cfg.Edge, cfg.Password, append(merchants, customers...), cfg.Addr)
+	tokens, addr, err := cfg.tokensFor(ctx, append(merchants, customers...))
 	if err != nil {
 		return res, fmt.Errorf("chat: %w", err)
 	}

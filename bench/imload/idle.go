@@ -65,7 +65,7 @@ func runIdle(ctx context.Context, cfg idleConfig, log *slog.Logger) (idleResult,
 	log.Info("file descriptors", "limit", lim)
 	merchants, customers := demoUsers(cfg.DemoUsers)
 	users := append(merchants, customers...)
-	tokens, addr, err := loginAll(ctx, cfg.Edge, cfg.Password, users, cfg.Addr)
+	tokens, addr, err := cfg.tokensFor(ctx, users)
 	if err != nil {
 		return res, fmt.Errorf("idle: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/bangbang-im/bangbang/core-im/auth"
 )
 
 // loginLimit bounds the login response read: it is a token and two addresses.
@@ -75,6 +77,32 @@ func loginAll(ctx context.Context, edge, password string, users []string, addr s
 		return nil, "", fmt.Errorf("login: the edge advertises no IM TCP address and --addr is empty")
 	}
 	return tokens, addr, nil
+}
+
+// tokensFor returns a token per user and the IM address: issued with t.TokenSecret when
+// set, else from the edge's login.
+func (t target) tokensFor(ctx context.Context, users []string) (map[string]string, string, error) {
+	if t.TokenSecret == "" {
+		return loginAll(ctx, t.Edge, t.Password, users, t.Addr)
+	}
+	if t.Addr == "" {
+		return nil, "", fmt.Errorf("--token-secret needs --addr")
+	}
+	tk, err := auth.NewTokens([]byte(t.TokenSecret), 24*time.Hour, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("token secret: %w", err)
+	}
+	tokens := make(map[string]string, len(users))
+	for _, u := range users {
+		kind := "customer"
+		if strings.HasPrefix(u, "m") {
+			kind = "merchant"
+		}
+		if tokens[u], _, err = tk.Issue(u, kind); err != nil {
+			return nil, "", err
+		}
+	}
+	return tokens, t.Addr, nil
 }
 
 // demoUsers are the seeded merchants (m1001…) and customers (c1001…), n of each.

@@ -44,6 +44,10 @@ type target struct {
 	Password  string
 	DemoUsers int // merchants m1001… and customers c1001… that exist
 	ServerPID int // the server process, for /proc; 0: not measured
+	// TokenSecret, when set, is the server's --token-secret: tokens are issued here instead
+	// of logging every user in through the edge (thousands of bcrypt checks, and the
+	// edge's per-address login limit). --addr is then required.
+	TokenSecret string
 }
 
 func (t *target) register(fs *flag.FlagSet) {
@@ -52,6 +56,7 @@ func (t *target) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.Password, "password", "demo", "password of the demo users")
 	fs.IntVar(&t.DemoUsers, "demo-users", 20, "merchants m1001… and customers c1001… seeded on the server")
 	fs.IntVar(&t.ServerPID, "server-pid", 0, "server process id, to read its memory and CPU from /proc (0: not measured)")
+	fs.StringVar(&t.TokenSecret, "token-secret", "", "the server's --token-secret: issue tokens here instead of logging in through the edge (needs --addr)")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

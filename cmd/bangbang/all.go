@@ -26,6 +26,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.gatewayFlags(&c)
 	f.edgeFlags(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
+	f.integer(&c.DemoUsers, "demo-users", "merchants m1001… and customers c1001… --demo seeds, as many of each")
 	f.str(&c.AdminAddr, "admin-addr", "staff API listen address (/healthz, /metrics, /admin/v1/traces)")
 	var s simFlags
 	var p partnerFlags
@@ -81,7 +82,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 		return err
 	}
 	if c.Demo {
-		if err := seedDemo(ctx, st, stdout); err != nil {
+		if err := seedDemo(ctx, st, c.DemoUsers, stdout); err != nil {
 			return err
 		}
 		if err := seedDemoMerchants(ctx, cs, log); err != nil {

@@ -33,7 +33,11 @@ type config struct {
 	IOModel     string        // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
 	UpgradeWait time.Duration // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
 	AddrCap     int           // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
-	Demo        bool          // --demo: seed demo users (all only)
+	FrameRate   float64       // --frame-rate: frames per second per IM connection; default 50
+	FrameBurst  int           // --frame-burst: default 100
+	SendWindow  int           // --send-window: SENDs a connection may have unanswered; default 32
+	Demo        bool          // --demo: seed demo users (all and logic)
+	DemoUsers   int           // --demo-users: how many merchants and customers --demo seeds; default 20
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
 	ChatRatio   float64       // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
 }
@@ -44,6 +48,8 @@ func defaults() config {
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
 		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr,
+		DemoUsers: DefaultDemoUsers,
+		FrameRate: gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
 	}
 }
 
@@ -165,6 +171,9 @@ func (f *flagSet) gatewayFlags(c *config) {
 	f.str(&c.IOModel, "io", "gateway TCP I/O model: goroutine or netpoll")
 	f.duration(&c.UpgradeWait, "ws-upgrade-timeout", "time a WebSocket client has, from its connect, to send its whole upgrade request")
 	f.integer(&c.AddrCap, "max-conns-per-addr", "IM connections (TCP and WebSocket) one client address may hold on a gateway; 0 for no cap")
+	f.float(&c.FrameRate, "frame-rate", "frames per second one IM connection may send (token bucket rate)")
+	f.integer(&c.FrameBurst, "frame-burst", "frames one IM connection may send at once (token bucket size)")
+	f.integer(&c.SendWindow, "send-window", fmt.Sprintf("SENDs one IM connection may have unanswered, 1..%d", gateway.MaxSendWindow))
 }
 
 // gatewayConfig is the gateway's share of c.
@@ -174,7 +183,8 @@ func (c *config) gatewayConfig() gateway.Config {
 		addrCap = -1 // the flag's 0 is "no cap", the config's is "default"
 	}
 	return gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, IOModel: c.IOModel,
-		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap}
+		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap,
+		FrameRate: c.FrameRate, FrameBurst: c.FrameBurst, SendWindow: c.SendWindow}
 }
 
 func (f *flagSet) metricsFlag(c *config) {

@@ -64,6 +64,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	c.MetricsAddr = "127.0.0.1:8902"
 	f.metricsFlag(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
+	f.integer(&c.DemoUsers, "demo-users", "merchants m1001… and customers c1001… --demo seeds, as many of each")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		rt, rtName := openRoutes(rc, lc)
 		if c.Demo {
-			if err := seedDemo(ctx, st, stderr); err != nil {
+			if err := seedDemo(ctx, st, c.DemoUsers, stderr); err != nil {
 				return err
 			}
 		}

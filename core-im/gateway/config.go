@@ -25,6 +25,12 @@ const (
 	DefaultMaxConnsPerAddr = 256
 )
 
+// The per-connection frame limit (Config.FrameRate, FrameBurst): a token bucket.
+const (
+	DefaultFrameRate  = 50
+	DefaultFrameBurst = 100
+)
+
 // The send window (Config.SendWindow): SENDs a connection may have unanswered.
 const (
 	DefaultSendWindow = 32
@@ -54,8 +60,8 @@ type Config struct {
 	// more of the connection until a round returns. 0 means 32; at most 256.
 	SendWindow int
 
-	FrameRate  float64 // frames per second per connection; 0 means 50
-	FrameBurst int     // 0 means 100
+	FrameRate  float64 // frames per second per connection; 0 means DefaultFrameRate
+	FrameBurst int     // 0 means DefaultFrameBurst
 
 	DrainMaxDelay time.Duration // 0 means 5s: clients reconnect within [0, DrainMaxDelay)
 
@@ -127,10 +133,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.RenewRetry = time.Second
 	}
 	if c.FrameRate <= 0 {
-		c.FrameRate = 50
+		c.FrameRate = DefaultFrameRate
 	}
 	if c.FrameBurst <= 0 {
-		c.FrameBurst = 100
+		c.FrameBurst = DefaultFrameBurst
 	}
 	if c.DrainMaxDelay <= 0 {
 		c.DrainMaxDelay = 5 * time.Second
