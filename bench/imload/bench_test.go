@@ -23,9 +23,9 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	if _, err := raiseNoFile(2 * conns); err != nil {
 		b.Skip(err)
 	}
-	for _, io := range []string{gateway.IOModelNetpoll, gateway.IOModelGoroutine} {
+	for _, io := range []string{gateway.IOModelEventLoop, gateway.IOModelNetpoll, gateway.IOModelGoroutine} {
 		b.Run(io, func(b *testing.B) {
-			srv := startServer(b, 20, gateway.Config{IOModel: io})
+			srv := startServer(b, 20, gateway.Config{IOModel: io, MaxConnsPerAddr: -1}) // every connection comes from one address
 			merchants, customers := demoUsers(20)
 			byUser, _, err := loginAll(b.Context(), srv.edge, "demo", append(merchants, customers...), srv.addr)
 			if err != nil {

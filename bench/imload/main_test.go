@@ -13,5 +13,9 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreAnyFunction("github.com/cloudwego/netpoll.(*defaultPoll).Wait"),
 		// Hertz refreshes its Date header once a second for the life of the process.
 		goleak.IgnoreAnyFunction("github.com/cloudwego/hertz/pkg/protocol.UpdateServerDate.func1"),
+		// gnet's goroutine pool (ants), made when the package loads, purges idle workers
+		// for the life of the process.
+		goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreAnyFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
 	)
 }

@@ -12,7 +12,8 @@ import (
 
 // IO models of the TCP listener.
 const (
-	IOModelNetpoll   = "netpoll"   // event-driven: no goroutine per idle connection
+	IOModelEventLoop = "eventloop" // gnet's event loops: no goroutine and no buffer per idle connection
+	IOModelNetpoll   = "netpoll"   // event-driven: no goroutine per idle connection, netpoll's buffers
 	IOModelGoroutine = "goroutine" // std net: one reader goroutine per connection
 )
 
@@ -99,8 +100,8 @@ func (c Config) withDefaults() (Config, error) {
 		// at equal connection rate and chat throughput.
 		c.IOModel = IOModelGoroutine
 	}
-	if c.IOModel != IOModelNetpoll && c.IOModel != IOModelGoroutine {
-		return c, fmt.Errorf("gateway config: io model %q: want %q or %q", c.IOModel, IOModelNetpoll, IOModelGoroutine)
+	if c.IOModel != IOModelNetpoll && c.IOModel != IOModelGoroutine && c.IOModel != IOModelEventLoop {
+		return c, fmt.Errorf("gateway config: io model %q: want %q, %q or %q", c.IOModel, IOModelEventLoop, IOModelGoroutine, IOModelNetpoll)
 	}
 	if c.AuthTimeout <= 0 {
 		c.AuthTimeout = 10 * time.Second

@@ -147,9 +147,12 @@ func (g *Gateway) Start() error {
 	}
 	if g.cfg.TCPAddr != Disabled {
 		var err error
-		if g.cfg.IOModel == IOModelNetpoll {
+		switch g.cfg.IOModel {
+		case IOModelEventLoop:
+			g.tcp, err = g.listenEventLoop(g.cfg.TCPAddr)
+		case IOModelNetpoll:
 			g.tcp, err = g.listenNetpoll(g.cfg.TCPAddr)
-		} else {
+		default:
 			g.tcp, err = g.listenStd(g.cfg.TCPAddr)
 		}
 		if err != nil {

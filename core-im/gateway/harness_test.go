@@ -20,12 +20,13 @@ import (
 
 // Transports every behaviour test runs over.
 const (
+	viaEventLoop = "eventloop"
 	viaNetpoll   = "netpoll"
 	viaGoroutine = "goroutine"
 	viaWS        = "ws"
 )
 
-var transports = []string{viaNetpoll, viaGoroutine, viaWS}
+var transports = []string{viaEventLoop, viaNetpoll, viaGoroutine, viaWS}
 
 // waitTimeout bounds every wait on a condition in these tests.
 const waitTimeout = 5 * time.Second
@@ -52,6 +53,8 @@ func start(t *testing.T, via string, tune func(*Config)) *env {
 	t.Helper()
 	cfg := Config{TCPAddr: "127.0.0.1:0", WSAddr: Disabled, Node: "gw-test", IOModel: IOModelNetpoll}
 	switch via {
+	case viaEventLoop:
+		cfg.IOModel = IOModelEventLoop
 	case viaGoroutine:
 		cfg.IOModel = IOModelGoroutine
 	case viaWS:

@@ -64,6 +64,9 @@ func TestSendsArePipelinedInOrderWithinTheWindow(t *testing.T) {
 				seqs = append(seqs, c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: fmt.Sprint("s", i), ToUser: to, Body: []byte("hi")}))
 			}
 			e.eventually(t, "the first send to reach logic", func() bool { n, _ := e.logic.calls(); return len(n) == 1 })
+			// The reader fills the window behind the first call, then waits inside the next
+			// SEND: AUTH, the first call's SEND, window more.
+			e.eventually(t, "the window to fill", func() bool { return e.g.Stats().FramesIn >= uint64(2+window) })
 			close(gate)
 			for i, seq := range seqs {
 				if i == 5 {
@@ -88,6 +91,9 @@ func TestSendsArePipelinedInOrderWithinTheWindow(t *testing.T) {
 			// second call carries what was read meanwhile, and no call more than the window.
 			if len(sizes) < 3 || sizes[0]+sizes[1] < window {
 				t.Errorf("sends per call %v: want the window (%d) filled while the first call waited", sizes, window)
+			}
+			if got := e.g.Stats().FramesIn; got != uint64(1+n) {
+				t.Errorf("%d frames read, want %d", got, 1+n)
 			}
 			for _, k := range sizes {
 				if k > window {

@@ -1,0 +1,342 @@
+package gateway
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/bangbang-im/bangbang/core-im/protocol"
+)
+
+// The "eventloop" IO model: gnet's event loops (one per CPU) read every connection. An idle
+// connection holds no goroutine and no buffer: the loop reads into its own buffer and keeps
+// only a frame's unread tail, and a write goes out at once, buffered only when the socket
+// is full. A connection's whole frames are copied out of the loop to an inbox, and a
+// goroutine that lives while the inbox has frames handles them in order (handling calls
+// logic: it must never block a loop). A full inbox stops the loop parsing that connection
+// until the goroutine catches up.
+
+const (
+	// inboxFrames is how many read frames a connection may have waiting for its handler
+	// before the loop stops parsing its input.
+	inboxFrames = 64
+	// maxUnparsed bounds the input a connection may have waiting, unparsed, while its
+	// inbox is full: a client sending on regardless is closed.
+	maxUnparsed = 1 << 20
+	// maxOutbound bounds the bytes waiting in the loop for a slow reader's socket: past it
+	// a write waits for them to drain, as a blocking socket write would, so the session's
+	// send queue fills and a slow consumer is dropped as on the other transports.
+	maxOutbound = 64 << 10
+)
+
+type eventLoopListener struct {
+	gnet.BuiltinEventEngine
+	g      *Gateway
+	eng    gnet.Engine
+	laddr  net.Addr
+	booted chan struct{}
+	done   chan struct{} // closed when gnet.Run has returned
+	err    error         // gnet.Run's error, once done
+}
+
+func (g *Gateway) listenEventLoop(addr string) (listener, error) {
+	l := &eventLoopListener{g: g, booted: make(chan struct{}), done: make(chan struct{})}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer close(l.done)
+		l.err = gnet.Run(l, "tcp://"+addr,
+			gnet.WithMulticore(true),
+			gnet.WithReuseAddr(true),
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithLogger(gnetLogger{g}),
+		)
+	}()
+	select {
+	case <-l.booted:
+	case <-l.done:
+		return nil, fmt.Errorf("event loop listen %s: %w", addr, l.err)
+	}
+	fd, err := l.eng.Dup()
+	if err != nil {
+		_ = l.stop(context.Background())
+		return nil, fmt.Errorf("event loop listen %s: %w", addr, err)
+	}
+	f := os.NewFile(uintptr(fd), "listener")
+	ln, err := net.FileListener(f)
+	_ = f.Close()
+	if err != nil {
+		_ = l.stop(context.Background())
+		return nil, fmt.Errorf("event loop listen %s: %w", addr, err)
+	}
+	l.laddr = ln.Addr()
+	_ = ln.Close()
+	return l, nil
+}
+
+func (l *eventLoopListener) addr() net.Addr { return l.laddr }
+
+func (l *eventLoopListener) stop(ctx context.Context) error {
+	if err := l.eng.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		select {
+		case <-l.done:
+			return nil
+		default:
+			return err
+		}
+	}
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *eventLoopListener) OnBoot(eng gnet.Engine) gnet.Action {
+	l.eng = eng
+	close(l.booted)
+	return gnet.None
+}
+
+// loopConn is one connection of the event loops as a session transport, and its inbox.
+type loopConn struct {
+	c       gnet.Conn
+	s       *session
+	release func()        // gives the client address's slot back
+	gone    chan struct{} // closed when the loop has closed the connection
+
+	mu      sync.Mutex
+	inbox   []protocol.Frame // whole frames, bodies copied out of the loop
+	working bool             // a goroutine is handling the inbox
+	paused  bool             // the loop stopped parsing: the inbox was full
+	bad     *protocol.Error  // the input could not be parsed past the inbox: told after it
+	stopped bool             // no more input is parsed (bad input, or the session closing)
+}
+
+func (l *eventLoopListener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	release, ok := l.g.addrs.acquire(c.RemoteAddr())
+	if !ok {
+		return nil, gnet.Close
+	}
+	lc := &loopConn{c: c, release: release, gone: make(chan struct{})}
+	lc.s = l.g.newSession(lc)
+	c.SetContext(lc)
+	return nil, gnet.None
+}
+
+func (l *eventLoopListener) OnClose(c gnet.Conn, _ error) gnet.Action {
+	if lc, ok := c.Context().(*loopConn); ok {
+		close(lc.gone)
+		lc.s.shutdown("connection closed")
+		lc.release()
+	}
+	return gnet.None
+}
+
+// OnTraffic moves every whole frame of c's input to its inbox, without blocking: it runs
+// on an event loop.
+func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
+	lc, ok := c.Context().(*loopConn)
+	if !ok {
+		_, _ = c.Discard(c.InboundBuffered())
+		return gnet.Close
+	}
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	for c.InboundBuffered() > 0 {
+		if lc.stopped {
+			_, _ = c.Discard(c.InboundBuffered())
+			return gnet.None
+		}
+		if len(lc.inbox) >= inboxFrames {
+			lc.paused = true
+			if c.InboundBuffered() > maxUnparsed {
+				lc.s.g.log.Debug("input waiting past the bound: closing", lc.s.attrs()...)
+				return gnet.Close
+			}
+			return gnet.None
+		}
+		f, n, err := l.readFrame(c)
+		if err != nil {
+			var pe *protocol.Error
+			if errors.As(err, &pe) {
+				lc.bad, lc.stopped = pe, true
+				_, _ = c.Discard(c.InboundBuffered())
+				break
+			}
+			return gnet.Close
+		}
+		if n == 0 {
+			break // a partial frame: the rest comes with the next read
+		}
+		_, _ = c.Discard(n)
+		lc.inbox = append(lc.inbox, f)
+	}
+	if (len(lc.inbox) > 0 || lc.bad != nil) && !lc.working {
+		lc.working = true
+		go lc.work()
+	}
+	return gnet.None
+}
+
+// readFrame peeks one frame of c's input and returns it with its body copied; n is 0 when
+// the input holds only part of it. Garbage is refused from the bytes already there.
+func (l *eventLoopListener) readFrame(c gnet.Conn) (protocol.Frame, int, error) {
+	maxBody := l.g.cfg.MaxBody
+	avail := c.InboundBuffered()
+	head, err := c.Peek(min(avail, protocol.HeaderSize))
+	if err != nil {
+		return protocol.Frame{}, 0, err
+	}
+	if _, _, err := protocol.Parse(head, maxBody); err != nil {
+		return protocol.Frame{}, 0, err
+	}
+	if len(head) < protocol.HeaderSize {
+		return protocol.Frame{}, 0, nil
+	}
+	total := protocol.HeaderSize + int(binary.BigEndian.Uint32(head[10:14]))
+	if avail < total {
+		// Parse checked the declared length, and the trace flag's extra bytes are part of it.
+		return protocol.Frame{}, 0, nil
+	}
+	buf, err := c.Peek(total)
+	if err != nil {
+		return protocol.Frame{}, 0, err
+	}
+	f, n, err := protocol.Parse(buf, maxBody)
+	if err != nil {
+		return f, 0, err
+	}
+	if n != total {
+		return f, 0, &protocol.Error{Code: protocol.ErrBadFrame.Code, Message: "frame length changed under the reader"}
+	}
+	f.Body = append([]byte(nil), f.Body...)
+	return f, n, nil
+}
+
+// work handles the inbox in order until it is empty, then ends; a loop that stopped
+// parsing for a full inbox is woken to go on.
+func (lc *loopConn) work() {
+	s := lc.s
+	defer func() {
+		if p := recover(); p != nil {
+			s.g.log.Error("panic serving connection", append(s.attrs(), "panic", p)...)
+			lc.stop()
+			s.shutdown("panic")
+		}
+	}()
+	for {
+		lc.mu.Lock()
+		frames, bad := lc.inbox, lc.bad
+		lc.inbox = nil
+		if len(frames) == 0 {
+			lc.bad = nil
+			lc.working = false
+			wake := lc.paused && !lc.stopped
+			lc.paused = false
+			lc.mu.Unlock()
+			if bad != nil && s.open() {
+				s.protocolError(bad)
+			}
+			if wake {
+				_ = lc.c.Wake(nil)
+			}
+			return
+		}
+		lc.mu.Unlock()
+		for i := range frames {
+			if !s.open() || !s.handle(&frames[i]) {
+				lc.stop()
+				break
+			}
+		}
+	}
+}
+
+// stop ends handling: frames read and not handled yet, and the input after them, are
+// dropped.
+func (lc *loopConn) stop() {
+	lc.mu.Lock()
+	lc.stopped, lc.inbox, lc.bad = true, nil, nil
+	lc.mu.Unlock()
+}
+
+// writeFrames hands the frames to the connection's loop and waits for it to write them
+// (the flush workers expect a write done when this returns). Bytes the socket did not take
+// wait in the loop; while more than maxOutbound wait, so does this call, up to
+// writeTimeout, as a blocking socket write would.
+func (lc *loopConn) writeFrames(frames [][]byte) error {
+	done := make(chan outbound, 1)
+	report := func(c gnet.Conn, err error) error {
+		done <- outbound{c.OutboundBuffered(), err}
+		return nil
+	}
+	deadline := time.NewTimer(writeTimeout)
+	defer deadline.Stop()
+	// answer waits for the loop's report; a loop that closed the connection (or stopped)
+	// may never run the write.
+	answer := func() outbound {
+		select {
+		case out := <-done:
+			return out
+		case <-lc.gone:
+			return outbound{err: net.ErrClosed}
+		case <-deadline.C:
+			return outbound{err: fmt.Errorf("write: not done within %v", writeTimeout)}
+		}
+	}
+	if err := lc.c.AsyncWritev(frames, report); err != nil {
+		return err
+	}
+	wait := time.Millisecond
+	for {
+		out := answer()
+		if out.err != nil || out.buffered <= maxOutbound {
+			return out.err
+		}
+		select {
+		case <-time.After(wait):
+		case <-lc.gone:
+			return net.ErrClosed
+		case <-deadline.C:
+			return fmt.Errorf("write: %d bytes not taken by the peer within %v", out.buffered, writeTimeout)
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+		// An empty write asks the loop how much still waits.
+		if err := lc.c.AsyncWrite(nil, report); err != nil {
+			return err
+		}
+	}
+}
+
+// outbound is what the loop reports after a write: the bytes still waiting for the socket.
+type outbound struct {
+	buffered int
+	err      error
+}
+
+func (lc *loopConn) close() error {
+	err := lc.c.Close()
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.EBADF) {
+		return nil
+	}
+	return err
+}
+
+// gnetLogger sends gnet's own log lines to the gateway's logger.
+type gnetLogger struct{ g *Gateway }
+
+func (l gnetLogger) Debugf(format string, args ...any) { l.g.log.Debug(fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Infof(format string, args ...any)  { l.g.log.Debug(fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Warnf(format string, args ...any)  { l.g.log.Warn(fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Errorf(format string, args ...any) { l.g.log.Error(fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Fatalf(format string, args ...any) { l.g.log.Error(fmt.Sprintf(format, args...)) }
