@@ -46,7 +46,7 @@ func defaults() config {
 	return config{
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
-		TokenTTL: 24 * time.Hour, IOModel: "goroutine", LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
+		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
 		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr,
 		DemoUsers: DefaultDemoUsers,
 		FrameRate: gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
@@ -168,7 +168,7 @@ func (f *flagSet) database(c *config) {
 func (f *flagSet) gatewayFlags(c *config) {
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP listen address")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket listen address (path /ws)")
-	f.str(&c.IOModel, "io", "gateway TCP I/O model: goroutine or netpoll")
+	f.str(&c.IOModel, "io", "gateway TCP I/O model: eventloop (default), goroutine or netpoll")
 	f.duration(&c.UpgradeWait, "ws-upgrade-timeout", "time a WebSocket client has, from its connect, to send its whole upgrade request")
 	f.integer(&c.AddrCap, "max-conns-per-addr", "IM connections (TCP and WebSocket) one client address may hold on a gateway; 0 for no cap")
 	f.float(&c.FrameRate, "frame-rate", "frames per second one IM connection may send (token bucket rate)")

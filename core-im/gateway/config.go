@@ -43,7 +43,7 @@ type Config struct {
 	TCPAddr string // "" means ":8800"; "-" disables the TCP listener
 	WSAddr  string // "" means ":8801" (path /ws); "-" disables the WebSocket listener
 	Node    string // this node's id as the route table stores it; "" means "local"
-	IOModel string // "goroutine" (default) or "netpoll": BENCHMARKS.md 1.3 says why
+	IOModel string // "eventloop" (default), "goroutine" or "netpoll": BENCHMARKS.md 1.3 and 8 say why
 
 	AuthTimeout       time.Duration // 0 means 10s: the AUTH frame must arrive within it
 	HeartbeatInterval time.Duration // 0 means 30s: told to clients unless logic says otherwise
@@ -95,10 +95,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.Node = "local"
 	}
 	if c.IOModel == "" {
-		// Measured side by side (BENCHMARKS.md 1.3): an idle goroutine-model connection holds
-		// less live memory (its reader's stack) than netpoll's per-connection LinkBuffers,
-		// at equal connection rate and chat throughput.
-		c.IOModel = IOModelGoroutine
+		// Measured side by side (BENCHMARKS.md 8): an idle event-loop connection holds 2.9 KB
+		// of live memory, a goroutine-model one 12 KB (its reader's stack) and a netpoll one
+		// 18 KB (its LinkBuffers), at chat throughput equal within the machine's noise.
+		c.IOModel = IOModelEventLoop
 	}
 	if c.IOModel != IOModelNetpoll && c.IOModel != IOModelGoroutine && c.IOModel != IOModelEventLoop {
 		return c, fmt.Errorf("gateway config: io model %q: want %q, %q or %q", c.IOModel, IOModelEventLoop, IOModelGoroutine, IOModelNetpoll)

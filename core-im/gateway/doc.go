@@ -16,12 +16,17 @@
 // each other. Every goroutine the package starts is owned by the Gateway and stopped by
 // Shutdown, or ends with the logic call it makes: accept loops, per-connection readers of
 // the "goroutine" IO model and of WebSocket, send pipes while they have SENDs, flush
-// workers, the sweeper, the renewer and the disconnect workers. The "netpoll" IO model holds
-// no goroutine per idle connection (reads happen in netpoll's callbacks) but keeps netpoll's
-// input and output buffers per connection; measured, that costs more memory per idle
-// connection than a parked reader goroutine, so "goroutine" is the default (BENCHMARKS.md).
+// workers, the sweeper, the renewer and the disconnect workers, gnet's event loops and
+// the inbox goroutines of the "eventloop" IO model while their inbox has frames.
+//
+// Three IO models read TCP connections. The default, "eventloop" (gnet), holds neither a
+// goroutine nor a buffer per idle connection: its loops read into buffers of their own and
+// copy whole frames to a connection's inbox, handled by a goroutine that lives while the
+// inbox has frames. "goroutine" parks a reader goroutine per
+// connection (its stack is most of an idle connection's cost); "netpoll" keeps netpoll's
+// input and output buffers per connection. Measured in BENCHMARKS.md (sections 1 and 8).
 //
 // Of this repository it imports gen/, core-im/protocol and core-im/auth (for Claims and its
-// errors) only, besides its transports (netpoll, Hertz, hertz-contrib/websocket); never
+// errors) only, besides its transports (gnet, netpoll, Hertz, hertz-contrib/websocket); never
 // logic, router, store or marketing: logic is reached through the gen/logic interface.
 package gateway

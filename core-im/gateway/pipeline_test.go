@@ -103,3 +103,26 @@ func TestSendsArePipelinedInOrderWithinTheWindow(t *testing.T) {
 		})
 	}
 }
+
+// Many frames in one write, more than the event loop's inbox holds: every one is answered,
+// in order.
+func TestManyFramesInOneWrite(t *testing.T) {
+	for _, via := range transports {
+		t.Run(via, func(t *testing.T) {
+			e := start(t, via, nil)
+			c := e.dial(t)
+			c.login(e, "m1001", "phone")
+			const n = 3 * inboxFrames / 2 // under the frame burst
+			var all []byte
+			first := c.seq + 1
+			for range n {
+				c.seq++
+				all = protocol.AppendMessage(all, protocol.OpHeartbeat, c.seq, nil, &frame.Heartbeat{ClientTimeMs: 1})
+			}
+			c.raw(all)
+			for i := range uint32(n) {
+				c.expect(protocol.OpHeartbeatAck, first+i, &frame.HeartbeatAck{})
+			}
+		})
+	}
+}

@@ -163,7 +163,7 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 				lc.s.g.log.Debug("input waiting past the bound: closing", lc.s.attrs()...)
 				return gnet.Close
 			}
-			return gnet.None
+			break
 		}
 		f, n, err := l.readFrame(c)
 		if err != nil {

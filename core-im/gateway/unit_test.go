@@ -74,7 +74,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TCPAddr != ":8800" || c.WSAddr != ":8801" || c.Node != "local" || c.IOModel != IOModelGoroutine ||
+	if c.TCPAddr != ":8800" || c.WSAddr != ":8801" || c.Node != "local" || c.IOModel != IOModelEventLoop || c.SendWindow != 32 ||
 		c.AuthTimeout != 10*time.Second || c.IdleTimeout != 30*time.Second || c.RenewInterval != 10*time.Second ||
 		c.SendQueue != 256 || c.MaxBody != protocol.DefaultMaxBody || c.Shards != 256 ||
 		c.FrameRate != 50 || c.FrameBurst != 100 || c.DrainMaxDelay != 5*time.Second {

@@ -211,7 +211,9 @@ func (s *Server) routes() {
 	// The Go profiles: a CPU profile costs the process while it runs, and the staff API
 	// may be exposed beyond the host (a cluster exporting traces to it), so they take an
 	// admin key, unlike the metrics listeners' (loopback by default).
-	s.h.GET(profiles.Prefix+"*name", s.adminKey("read profiles"), adaptor.HertzHandler(profiles.Handler()))
+	prof := adaptor.HertzHandler(profiles.Handler())
+	s.h.GET(profiles.Prefix, s.adminKey("read profiles"), prof)
+	s.h.GET(profiles.Prefix+":name", s.adminKey("read profiles"), prof)
 	s.h.GET(loginPage, s.loginForm)
 	staff.POST(loginPage, s.login)
 	staff.POST("/admin/logout", s.logout)
