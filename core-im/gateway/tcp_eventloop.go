@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -113,6 +114,9 @@ type loopConn struct {
 	s       *session
 	release func()        // gives the client address's slot back
 	gone    chan struct{} // closed when the loop has closed the connection
+
+	queued   atomic.Int64 // bytes handed to the loop, not written yet
+	buffered atomic.Int64 // bytes the socket did not take, waiting in the loop (last report)
 
 	mu      sync.Mutex
 	inbox   []protocol.Frame // whole frames, bodies copied out of the loop
@@ -270,58 +274,59 @@ func (lc *loopConn) stop() {
 	lc.mu.Unlock()
 }
 
-// writeFrames hands the frames to the connection's loop and waits for it to write them
-// (the flush workers expect a write done when this returns). Bytes the socket did not take
-// wait in the loop; while more than maxOutbound wait, so does this call, up to
-// writeTimeout, as a blocking socket write would.
+// writeFrames hands the frames to the connection's loop, which writes them in order, and
+// returns without waiting for it (the frames are never touched again once queued; the loop
+// writes them before any later close). Bytes the socket did not take wait in the loop;
+// while more than maxOutbound are queued or waiting, a write waits for them to drain, up to
+// writeTimeout, as a blocking socket write would, so the session's send queue fills and a
+// slow consumer is dropped as on the other transports. A write the loop fails closes the
+// connection there (OnClose).
 func (lc *loopConn) writeFrames(frames [][]byte) error {
-	done := make(chan outbound, 1)
-	report := func(c gnet.Conn, err error) error {
-		done <- outbound{c.OutboundBuffered(), err}
-		return nil
+	if lc.backlog() > maxOutbound {
+		if err := lc.drain(); err != nil {
+			return err
+		}
 	}
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	lc.queued.Add(int64(n))
+	return lc.c.AsyncWritev(frames, func(c gnet.Conn, _ error) error {
+		lc.queued.Add(-int64(n))
+		lc.buffered.Store(int64(c.OutboundBuffered()))
+		return nil
+	})
+}
+
+// backlog is what the loop has yet to write: bytes handed to it and bytes the socket did
+// not take, as last reported.
+func (lc *loopConn) backlog() int64 { return lc.queued.Load() + lc.buffered.Load() }
+
+// drain waits until the backlog is under maxOutbound, asking the loop again and again.
+func (lc *loopConn) drain() error {
 	deadline := time.NewTimer(writeTimeout)
 	defer deadline.Stop()
-	// answer waits for the loop's report; a loop that closed the connection (or stopped)
-	// may never run the write.
-	answer := func() outbound {
-		select {
-		case out := <-done:
-			return out
-		case <-lc.gone:
-			return outbound{err: net.ErrClosed}
-		case <-deadline.C:
-			return outbound{err: fmt.Errorf("write: not done within %v", writeTimeout)}
-		}
-	}
-	if err := lc.c.AsyncWritev(frames, report); err != nil {
-		return err
-	}
 	wait := time.Millisecond
-	for {
-		out := answer()
-		if out.err != nil || out.buffered <= maxOutbound {
-			return out.err
-		}
+	for lc.backlog() > maxOutbound {
 		select {
 		case <-time.After(wait):
 		case <-lc.gone:
 			return net.ErrClosed
 		case <-deadline.C:
-			return fmt.Errorf("write: %d bytes not taken by the peer within %v", out.buffered, writeTimeout)
+			return fmt.Errorf("write: %d bytes not taken by the peer within %v", lc.backlog(), writeTimeout)
 		}
 		wait = min(2*wait, 50*time.Millisecond)
-		// An empty write asks the loop how much still waits.
-		if err := lc.c.AsyncWrite(nil, report); err != nil {
+		// An empty write has the loop report how much still waits.
+		err := lc.c.AsyncWrite(nil, func(c gnet.Conn, _ error) error {
+			lc.buffered.Store(int64(c.OutboundBuffered()))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
-}
-
-// outbound is what the loop reports after a write: the bytes still waiting for the socket.
-type outbound struct {
-	buffered int
-	err      error
+	return nil
 }
 
 func (lc *loopConn) close() error {
