@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -292,7 +293,9 @@ func (lc *loopConn) writeFrames(frames [][]byte) error {
 		n += len(f)
 	}
 	lc.queued.Add(int64(n))
-	return lc.c.AsyncWritev(frames, func(c gnet.Conn, _ error) error {
+	// The loop trims the slice's entries as the socket takes them: it gets its own copy,
+	// the caller keeps reading its frames.
+	return lc.c.AsyncWritev(slices.Clone(frames), func(c gnet.Conn, _ error) error {
 		lc.queued.Add(-int64(n))
 		lc.buffered.Store(int64(c.OutboundBuffered()))
 		return nil
