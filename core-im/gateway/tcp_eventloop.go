@@ -41,12 +41,13 @@ const (
 
 type eventLoopListener struct {
 	gnet.BuiltinEventEngine
-	g      *Gateway
-	eng    gnet.Engine
-	laddr  net.Addr
-	booted chan struct{}
-	done   chan struct{} // closed when gnet.Run has returned
-	err    error         // gnet.Run's error, once done
+	g       *Gateway
+	writers sync.Map // gnet.EventLoop → *loopWriter
+	eng     gnet.Engine
+	laddr   net.Addr
+	booted  chan struct{}
+	done    chan struct{} // closed when gnet.Run has returned
+	err     error         // gnet.Run's error, once done
 }
 
 func (g *Gateway) listenEventLoop(addr string) (listener, error) {
@@ -103,6 +104,15 @@ func (l *eventLoopListener) stop(ctx context.Context) error {
 	}
 }
 
+// writer returns el's loop writer, made on first use.
+func (l *eventLoopListener) writer(el gnet.EventLoop) *loopWriter {
+	if w, ok := l.writers.Load(el); ok {
+		return w.(*loopWriter)
+	}
+	w, _ := l.writers.LoadOrStore(el, &loopWriter{el: el})
+	return w.(*loopWriter)
+}
+
 func (l *eventLoopListener) OnBoot(eng gnet.Engine) gnet.Action {
 	l.eng = eng
 	close(l.booted)
@@ -115,6 +125,7 @@ type loopConn struct {
 	s       *session
 	release func()        // gives the client address's slot back
 	gone    chan struct{} // closed when the loop has closed the connection
+	w       *loopWriter   // its loop's
 
 	queued   atomic.Int64 // bytes handed to the loop, not written yet
 	buffered atomic.Int64 // bytes the socket did not take, waiting in the loop (last report)
@@ -132,7 +143,7 @@ func (l *eventLoopListener) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if !ok {
 		return nil, gnet.Close
 	}
-	lc := &loopConn{c: c, release: release, gone: make(chan struct{})}
+	lc := &loopConn{c: c, release: release, gone: make(chan struct{}), w: l.writer(c.EventLoop())}
 	lc.s = l.g.newSession(lc)
 	c.SetContext(lc)
 	return nil, gnet.None
@@ -275,13 +286,13 @@ func (lc *loopConn) stop() {
 	lc.mu.Unlock()
 }
 
-// writeFrames hands the frames to the connection's loop, which writes them in order, and
-// returns without waiting for it (the frames are never touched again once queued; the loop
-// writes them before any later close). Bytes the socket did not take wait in the loop;
-// while more than maxOutbound are queued or waiting, a write waits for them to drain, up to
-// writeTimeout, as a blocking socket write would, so the session's send queue fills and a
-// slow consumer is dropped as on the other transports. A write the loop fails closes the
-// connection there (OnClose).
+// writeFrames queues the frames on the connection's loop writer, which writes them on the
+// loop, in order, and returns without waiting (the frames are never touched again once
+// queued; a later close is queued behind them). Bytes the socket did not take wait in the
+// loop; while more than maxOutbound are queued or waiting, a write waits for them to drain,
+// up to writeTimeout, as a blocking socket write would, so the session's send queue fills
+// and a slow consumer is dropped as on the other transports. A write the loop fails closes
+// the connection there (OnClose).
 func (lc *loopConn) writeFrames(frames [][]byte) error {
 	if lc.backlog() > maxOutbound {
 		if err := lc.drain(); err != nil {
@@ -295,11 +306,67 @@ func (lc *loopConn) writeFrames(frames [][]byte) error {
 	lc.queued.Add(int64(n))
 	// The loop trims the slice's entries as the socket takes them: it gets its own copy,
 	// the caller keeps reading its frames.
-	return lc.c.AsyncWritev(slices.Clone(frames), func(c gnet.Conn, _ error) error {
+	if err := lc.w.add(loopWrite{lc: lc, frames: slices.Clone(frames), n: n}); err != nil {
 		lc.queued.Add(-int64(n))
-		lc.buffered.Store(int64(c.OutboundBuffered()))
+		return err
+	}
+	return nil
+}
+
+// loopWriter batches the writes of one event loop's connections: one task on the loop
+// writes whatever every connection of the loop queued since the last, so a push to
+// thousands of connections costs each loop one wake-up, not one per connection.
+type loopWriter struct {
+	el gnet.EventLoop
+
+	mu        sync.Mutex
+	pending   []loopWrite
+	scheduled bool
+}
+
+type loopWrite struct {
+	lc     *loopConn
+	frames [][]byte
+	n      int
+}
+
+// add queues w and makes sure a task will write it.
+func (lw *loopWriter) add(w loopWrite) error {
+	lw.mu.Lock()
+	lw.pending = append(lw.pending, w)
+	schedule := !lw.scheduled
+	lw.scheduled = true
+	lw.mu.Unlock()
+	if !schedule {
 		return nil
-	})
+	}
+	if err := lw.el.Execute(context.Background(), lw); err != nil {
+		lw.mu.Lock()
+		lw.pending, lw.scheduled = nil, false
+		lw.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run writes what is queued, on the loop (where a connection's synchronous Writev is
+// allowed). A connection the loop closed meanwhile is skipped.
+func (lw *loopWriter) Run(context.Context) error {
+	lw.mu.Lock()
+	batch := lw.pending
+	lw.pending, lw.scheduled = nil, false
+	lw.mu.Unlock()
+	for _, w := range batch {
+		lc := w.lc
+		select {
+		case <-lc.gone:
+		default:
+			_, _ = lc.c.Writev(w.frames) // a failure closes the connection (OnClose)
+			lc.buffered.Store(int64(lc.c.OutboundBuffered()))
+		}
+		lc.queued.Add(-int64(w.n))
+	}
+	return nil
 }
 
 // backlog is what the loop has yet to write: bytes handed to it and bytes the socket did
