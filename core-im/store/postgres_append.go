@@ -58,31 +58,10 @@ func pgRetryable(err error) bool {
 
 // writePipelined writes reqs as new messages, and marks, in one round trip.
 func (w pgWriter) writePipelined(ctx context.Context, reqs []*appendReq, marks []*markReq) ([]Appended, []markResult, error) {
-	b := &pgx.Batch{}
-	var plan counterPlan
-	if len(reqs) > 0 {
-		plan = planCounters(reqs)
-		b.Queue(pgRaiseConvSQL, plan.convIDs, plan.convN)
-		b.Queue(pgRaiseUserSQL, plan.userIDs, plan.userN)
-		pgQueueInserts(b, reqs, plan)
-	}
-	order := pgQueueMarks(b, marks)
-	br := w.pool.SendBatch(ctx, b)
+	q := pgQueue(reqs, marks)
+	br := w.pool.SendBatch(ctx, q.batch)
 	defer br.Close()
-	var made []Appended
-	if len(reqs) > 0 {
-		convLast, userLast, err := pgReadCounters(br)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, what := range []string{"insert messages", "insert inbox"} {
-			if _, err := br.Exec(); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", what, err)
-			}
-		}
-		made = assignSeqs(reqs, plan, convLast, userLast)
-	}
-	mres, err := pgReadMarks(br, marks, order)
+	made, mres, err := q.read(br)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,39 +86,16 @@ func (w pgWriter) writeChecked(ctx context.Context, reqs []*appendReq, marks []*
 	if err != nil {
 		return nil, nil, err
 	}
-	fresh := freshRequests(reqs, stored)
-	b := &pgx.Batch{}
-	var plan counterPlan
-	if len(fresh) > 0 {
-		plan = planCounters(fresh)
-		b.Queue(pgRaiseConvSQL, plan.convIDs, plan.convN)
-		b.Queue(pgRaiseUserSQL, plan.userIDs, plan.userN)
-		pgQueueInserts(b, fresh, plan)
-	}
-	order := pgQueueMarks(b, marks)
+	q := pgQueue(freshRequests(reqs, stored), marks)
 	var made []Appended
 	var mres []markResult
-	if b.Len() > 0 {
-		br := tx.SendBatch(ctx, b)
-		if len(fresh) > 0 {
-			convLast, userLast, err := pgReadCounters(br)
-			if err != nil {
-				br.Close()
-				return nil, nil, err
-			}
-			for _, what := range []string{"insert messages", "insert inbox"} {
-				if _, err := br.Exec(); err != nil {
-					br.Close()
-					return nil, nil, fmt.Errorf("%s: %w", what, err)
-				}
-			}
-			made = assignSeqs(fresh, plan, convLast, userLast)
+	if q.batch.Len() > 0 {
+		br := tx.SendBatch(ctx, q.batch)
+		made, mres, err = q.read(br)
+		if cerr := br.Close(); err == nil {
+			err = cerr
 		}
-		if mres, err = pgReadMarks(br, marks, order); err != nil {
-			br.Close()
-			return nil, nil, err
-		}
-		if err := br.Close(); err != nil {
+		if err != nil {
 			return nil, nil, err
 		}
 	}
@@ -147,6 +103,50 @@ func (w pgWriter) writeChecked(ctx context.Context, reqs []*appendReq, marks []*
 		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
 	return mergeResults(reqs, stored, made), mres, nil
+}
+
+// pgBatch is the statements of one write: the counters raised and the inserts of reqs
+// (taken to be new), then the marks.
+type pgBatch struct {
+	batch *pgx.Batch
+	reqs  []*appendReq
+	plan  counterPlan
+	marks []*markReq
+	order []int // the marks' lock order
+}
+
+func pgQueue(reqs []*appendReq, marks []*markReq) pgBatch {
+	q := pgBatch{batch: &pgx.Batch{}, reqs: reqs, marks: marks}
+	if len(reqs) > 0 {
+		q.plan = planCounters(reqs)
+		q.batch.Queue(pgRaiseConvSQL, q.plan.convIDs, q.plan.convN)
+		q.batch.Queue(pgRaiseUserSQL, q.plan.userIDs, q.plan.userN)
+		pgQueueInserts(q.batch, reqs, q.plan)
+	}
+	q.order = pgQueueMarks(q.batch, marks)
+	return q
+}
+
+// read reads the results of q's statements, in the order they were queued.
+func (q pgBatch) read(br pgx.BatchResults) ([]Appended, []markResult, error) {
+	var made []Appended
+	if len(q.reqs) > 0 {
+		convLast, userLast, err := pgReadCounters(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, what := range []string{"insert messages", "insert inbox"} {
+			if _, err := br.Exec(); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		made = assignSeqs(q.reqs, q.plan, convLast, userLast)
+	}
+	mres, err := pgReadMarks(br, q.marks, q.order)
+	if err != nil {
+		return nil, nil, err
+	}
+	return made, mres, nil
 }
 
 const pgFindStoredSQL = `
