@@ -60,3 +60,36 @@ func BenchmarkPutUsersIfAbsent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAckParallel measures delivery acks per second: many devices acking at once,
+// group-committed (each ack checked against its inbox's newest seq).
+//
+//	go test -run '^$' -bench AckParallel ./core-im/store/
+func BenchmarkAckParallel(b *testing.B) {
+	for _, bk := range []backend{sqliteBackend(), postgresBackend()} {
+		b.Run(bk.name, func(b *testing.B) {
+			s := bk.open(b, Options{})
+			const users = 512
+			for u := range users {
+				if _, err := s.Append(b.Context(), system(fmt.Sprintf("u%d", u))); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var worker atomic.Int64
+			b.SetParallelism(64)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := worker.Add(1)
+				for i := 0; pb.Next(); i++ {
+					user := fmt.Sprintf("u%d", (int(w)*7+i)%users)
+					if _, err := s.AckDelivered(b.Context(), user, fmt.Sprintf("d%d", w), 1); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
+		})
+	}
+}

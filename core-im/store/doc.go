@@ -40,9 +40,9 @@
 // by Open and stopped by Close, writes the queued requests in one transaction and
 // answers each caller after the commit. On PostgreSQL that transaction is one
 // round trip: every statement goes out in one pipeline run as one implicit
-// transaction, the messages taken to be new; a resend (a stored (From,
-// ClientMsgID)) fails it on the unique index, and the batch is written again in a
-// transaction that first reads back what is stored. An AppendBatch call's messages
+// transaction, the messages taken to be new and the marks written with one upsert per
+// kind; a resend (a stored (From, ClientMsgID)) fails it on the unique index, and the
+// batch is written again in a transaction that first reads back what is stored. An AppendBatch call's messages
 // are queued together and in their order. A failing batch is retried request by
 // request, so one bad request never fails the others. Close fails queued calls and
 // every later call with ErrClosed; it waits for the batch being written to finish.

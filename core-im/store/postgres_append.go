@@ -112,7 +112,7 @@ type pgBatch struct {
 	reqs  []*appendReq
 	plan  counterPlan
 	marks []*markReq
-	order []int // the marks' lock order
+	kinds []markKind // the marks' statements queued, in order
 }
 
 func pgQueue(reqs []*appendReq, marks []*markReq) pgBatch {
@@ -123,7 +123,7 @@ func pgQueue(reqs []*appendReq, marks []*markReq) pgBatch {
 		q.batch.Queue(pgRaiseUserSQL, q.plan.userIDs, q.plan.userN)
 		pgQueueInserts(q.batch, reqs, q.plan)
 	}
-	q.order = pgQueueMarks(q.batch, marks)
+	q.kinds = pgQueueMarks(q.batch, marks)
 	return q
 }
 
@@ -142,7 +142,7 @@ func (q pgBatch) read(br pgx.BatchResults) ([]Appended, []markResult, error) {
 		}
 		made = assignSeqs(q.reqs, q.plan, convLast, userLast)
 	}
-	mres, err := pgReadMarks(br, q.marks, q.order)
+	mres, err := pgReadMarks(br, q.marks, q.kinds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -298,53 +298,104 @@ func pgQueueInserts(b *pgx.Batch, reqs []*appendReq, plan counterPlan) {
 	b.Queue(pgInsertInboxSQL, users, userBacks, msgIDs)
 }
 
-// The marks' statements. The bound is read in the statement that writes: no mark passes
-// the inbox's (conversation's) last seq, whatever runs beside it (last_seq only grows, so
-// a bound read a moment early is still one that exists). A mark stored above it before the
-// bound existed is lowered. No row back means the bound refused the mark.
+// The marks' statements: one per kind and batch, whatever the number of marks. Each mark's
+// bound is read in the statement that writes (last_seq only grows, so a bound read a
+// moment early is still one that exists); the marks within it are written, the highest
+// per key, and a mark stored above its bound before the bound existed is lowered. Every
+// mark gets a row back: its index, whether its bound let it in, and its key's mark after
+// the write.
 const (
-	pgAckSQL = `
-INSERT INTO delivery_acks AS a (user_id, device_id, seq)
-SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)
-ON CONFLICT (user_id, device_id) DO UPDATE
-SET seq = GREATEST(LEAST(a.seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = $1), 0)), EXCLUDED.seq)
-RETURNING seq`
-	pgReadMarkSQL = `
-INSERT INTO read_marks AS r (user_id, conv_id, seq)
-SELECT $1, $2, $3 WHERE $3 <= coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)
-ON CONFLICT (user_id, conv_id) DO UPDATE
-SET seq = GREATEST(LEAST(r.seq, coalesce((SELECT last_seq FROM conversations WHERE id = $2), 0)), EXCLUDED.seq)
-RETURNING seq`
+	pgAcksSQL = `
+WITH t AS (
+  SELECT t.i, t.u, t.k, t.s, coalesce(b.last_seq, 0) AS bound
+  FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[]) AS t(i, u, k, s)
+  LEFT JOIN user_seqs b ON b.user_id = t.u
+), up AS (
+  INSERT INTO delivery_acks AS a (user_id, device_id, seq)
+  SELECT DISTINCT ON (u, k) u, k, s FROM t WHERE s <= bound ORDER BY u, k, s DESC
+  ON CONFLICT (user_id, device_id) DO UPDATE
+  SET seq = GREATEST(LEAST(a.seq, coalesce((SELECT last_seq FROM user_seqs WHERE user_id = EXCLUDED.user_id), 0)), EXCLUDED.seq)
+  RETURNING user_id, device_id, seq
+)
+SELECT t.i, t.s <= t.bound, coalesce(up.seq, 0) FROM t LEFT JOIN up ON up.user_id = t.u AND up.device_id = t.k`
+	pgReadMarksSQL = `
+WITH t AS (
+  SELECT t.i, t.u, t.k, t.s, coalesce(b.last_seq, 0) AS bound
+  FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[]) AS t(i, u, k, s)
+  LEFT JOIN conversations b ON b.id = t.k
+), up AS (
+  INSERT INTO read_marks AS r (user_id, conv_id, seq)
+  SELECT DISTINCT ON (u, k) u, k, s FROM t WHERE s <= bound ORDER BY u, k, s DESC
+  ON CONFLICT (user_id, conv_id) DO UPDATE
+  SET seq = GREATEST(LEAST(r.seq, coalesce((SELECT last_seq FROM conversations WHERE id = EXCLUDED.conv_id), 0)), EXCLUDED.seq)
+  RETURNING user_id, conv_id, seq
+)
+SELECT t.i, t.s <= t.bound, coalesce(up.seq, 0) FROM t LEFT JOIN up ON up.user_id = t.u AND up.conv_id = t.k`
 )
 
-// pgQueueMarks queues one upsert per mark, in lock order, and returns that order.
-func pgQueueMarks(b *pgx.Batch, marks []*markReq) []int {
-	order := sortedMarks(marks)
-	for _, i := range order {
-		m := marks[i]
-		sql := pgAckSQL
-		if m.kind == markRead {
-			sql = pgReadMarkSQL
+// markKinds are the kinds whose statement pgQueueMarks queues, in that order.
+var markKinds = []markKind{markAck, markRead}
+
+// pgQueueMarks queues one upsert per kind of mark present and returns the kinds queued.
+func pgQueueMarks(b *pgx.Batch, marks []*markReq) []markKind {
+	var queued []markKind
+	for _, kind := range markKinds {
+		var idx []int32
+		var users, keys []string
+		var seqs []int64
+		for i, m := range marks {
+			if m.kind == kind {
+				idx, users, keys, seqs = append(idx, int32(i)), append(users, m.user), append(keys, m.key), append(seqs, m.seq)
+			}
 		}
-		b.Queue(sql, m.user, m.key, m.seq)
+		if len(idx) == 0 {
+			continue
+		}
+		sql := pgAcksSQL
+		if kind == markRead {
+			sql = pgReadMarksSQL
+		}
+		b.Queue(sql, idx, users, keys, seqs)
+		queued = append(queued, kind)
 	}
-	return order
+	return queued
 }
 
 // pgReadMarks reads the marks' results queued by pgQueueMarks.
-func pgReadMarks(br pgx.BatchResults, marks []*markReq, order []int) ([]markResult, error) {
+func pgReadMarks(br pgx.BatchResults, marks []*markReq, kinds []markKind) ([]markResult, error) {
 	out := make([]markResult, len(marks))
-	for _, i := range order {
-		var v int64
-		err := br.QueryRow().Scan(&v)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			out[i].err = marks[i].kind.pastEnd()
-		case err != nil:
-			return nil, fmt.Errorf("%s: %w", marks[i].kind, err)
-		default:
-			out[i].seq = v
+	seen := 0
+	for _, kind := range kinds {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
+		for rows.Next() {
+			var i int32
+			var ok bool
+			var v int64
+			if err := rows.Scan(&i, &ok, &v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("%s: %w", kind, err)
+			}
+			if i < 0 || int(i) >= len(marks) {
+				rows.Close()
+				return nil, fmt.Errorf("%s: row for mark %d of %d", kind, i, len(marks))
+			}
+			if ok {
+				out[i].seq = v
+			} else {
+				out[i].err = marks[i].kind.pastEnd()
+			}
+			seen++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+	}
+	if seen != len(marks) {
+		return nil, fmt.Errorf("marks: %d rows for %d marks", seen, len(marks))
 	}
 	return out, nil
 }
