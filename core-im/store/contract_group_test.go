@@ -104,7 +104,8 @@ func testAppendBatchesKeepTheirOrder(t *testing.T, b backend) {
 func testMarksShareTheBatch(t *testing.T, b backend) {
 	s := b.open(t, Options{})
 	ctx := t.Context()
-	appendN(t, s, 2, chat("m1", "c1", ""))
+	// Nothing is written before the hold: every message and mark of the test goes in the
+	// one batch behind the blocker.
 	release := b.holdWrites(t, s)
 	blocker := appendAsync(t, s, chat("m9", "c9", ""))
 	waitFor(t, "the blocker to be written", func() bool { p, f := queueStats(t, s); return p == 0 && f == 1 })
@@ -123,8 +124,11 @@ func testMarksShareTheBatch(t *testing.T, b backend) {
 		queued++
 		waitFor(t, what+" to queue", func() bool { p, _ := queueStats(t, s); return p == queued })
 	}
-	third := appendAsync(t, s, chat("c1", "m1", ""))
-	next("the append")
+	var appends []<-chan appendOutcome
+	for _, m := range []NewMessage{chat("m1", "c1", ""), chat("m1", "c1", ""), chat("c1", "m1", "")} {
+		appends = append(appends, appendAsync(t, s, m))
+		next("an append")
+	}
 	ack := mark(func() (int64, error) { return s.AckDelivered(ctx, "c1", "phone", 3) })
 	next("the ack")
 	tooFar := mark(func() (int64, error) { return s.AckDelivered(ctx, "c1", "tablet", 4) })
@@ -135,7 +139,7 @@ func testMarksShareTheBatch(t *testing.T, b backend) {
 	next("the lower ack")
 	release()
 
-	for _, c := range []<-chan appendOutcome{blocker, third} {
+	for _, c := range append(appends, blocker) {
 		if out := <-c; out.err != nil {
 			t.Fatal(out.err)
 		}
