@@ -132,9 +132,12 @@ func (s *session) sendAll(batch []pendingSend) {
 			s.answerSend(&batch[i], nil, err)
 			continue
 		}
-		if r := resp.Results[i]; r.Err != nil {
+		switch r := resp.Results[i]; {
+		case r == nil:
+			s.answerSend(&batch[i], nil, nil) // no answer: INTERNAL
+		case r.Err != nil:
 			s.answerSend(&batch[i], nil, r.Err)
-		} else {
+		default:
 			s.answerSend(&batch[i], r.Ok, nil)
 		}
 	}

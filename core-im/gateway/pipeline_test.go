@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
 	"github.com/bangbang-im/bangbang/gen/frame"
@@ -124,5 +127,52 @@ func TestManyFramesInOneWrite(t *testing.T) {
 				c.expect(protocol.OpHeartbeatAck, first+i, &frame.HeartbeatAck{})
 			}
 		})
+	}
+}
+
+// SENDs carried by one SendBatch call run under the first one's trace: the others' spans
+// name it (operations.md, bangbang.im.batch_trace_id), and every SEND keeps its own span,
+// ended when it is answered.
+func TestPipelinedSendSpansNameTheBatchTrace(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	e := start(t, viaEventLoop, func(c *Config) {
+		c.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	})
+	gate := make(chan struct{})
+	e.logic.set(func(f *fakeLogic) { f.sendGate = gate })
+	c := e.dial(t)
+	c.login(e, "m1001", "phone")
+	var seqs []uint32
+	for i := range 3 {
+		seqs = append(seqs, c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: fmt.Sprint("s", i), ToUser: "c1", Body: []byte("hi")}))
+		if i == 0 {
+			e.eventually(t, "the first send to reach logic", func() bool { n, _ := e.logic.calls(); return len(n) == 1 })
+		}
+	}
+	// The first SEND waits in logic; the next two are read meanwhile and go together.
+	e.eventually(t, "the sends to be read", func() bool { return e.g.Stats().FramesIn == 4 })
+	close(gate)
+	acks := map[string]string{} // client msg id → the trace its SEND_ACK names
+	for _, seq := range seqs {
+		var ack frame.SendAck
+		c.expect(protocol.OpSendAck, seq, &ack)
+		acks[ack.ClientMsgId] = ack.TraceId
+	}
+	if sizes, _ := e.logic.calls(); !slices.Equal(sizes, []int{1, 2}) {
+		t.Fatalf("sends per call %v, want [1 2]", sizes)
+	}
+	batchTrace := map[string]string{} // span's own trace → the batch trace it names
+	for _, sp := range rec.Ended() {
+		if sp.Name() != "IM SEND" {
+			continue
+		}
+		for _, kv := range sp.Attributes() {
+			if kv.Key == "bangbang.im.batch_trace_id" {
+				batchTrace[sp.SpanContext().TraceID().String()] = kv.Value.AsString()
+			}
+		}
+	}
+	if len(batchTrace) != 1 || batchTrace[acks["s2"]] != acks["s1"] {
+		t.Fatalf("batch traces %v; want s2's span (trace %s) to name s1's trace %s", batchTrace, acks["s2"], acks["s1"])
 	}
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -181,7 +180,7 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 			}
 			break
 		}
-		f, n, err := l.readFrame(c)
+		f, n, err := peekFrame(c, c.InboundBuffered(), l.g.cfg.MaxBody, false)
 		if err != nil {
 			var pe *protocol.Error
 			if errors.As(err, &pe) {
@@ -194,6 +193,7 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 		if n == 0 {
 			break // a partial frame: the rest comes with the next read
 		}
+		f.Body = append([]byte(nil), f.Body...) // the loop's buffer is reused once discarded
 		_, _ = c.Discard(n)
 		lc.inbox = append(lc.inbox, f)
 	}
@@ -202,41 +202,6 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 		go lc.work()
 	}
 	return gnet.None
-}
-
-// readFrame peeks one frame of c's input and returns it with its body copied; n is 0 when
-// the input holds only part of it. Garbage is refused from the bytes already there.
-func (l *eventLoopListener) readFrame(c gnet.Conn) (protocol.Frame, int, error) {
-	maxBody := l.g.cfg.MaxBody
-	avail := c.InboundBuffered()
-	head, err := c.Peek(min(avail, protocol.HeaderSize))
-	if err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	if _, _, err := protocol.Parse(head, maxBody); err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	if len(head) < protocol.HeaderSize {
-		return protocol.Frame{}, 0, nil
-	}
-	total := protocol.HeaderSize + int(binary.BigEndian.Uint32(head[10:14]))
-	if avail < total {
-		// Parse checked the declared length, and the trace flag's extra bytes are part of it.
-		return protocol.Frame{}, 0, nil
-	}
-	buf, err := c.Peek(total)
-	if err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	f, n, err := protocol.Parse(buf, maxBody)
-	if err != nil {
-		return f, 0, err
-	}
-	if n != total {
-		return f, 0, &protocol.Error{Code: protocol.ErrBadFrame.Code, Message: "frame length changed under the reader"}
-	}
-	f.Body = append([]byte(nil), f.Body...)
-	return f, n, nil
 }
 
 // work handles the inbox in order until it is empty, then ends; a loop that stopped

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net"
 	"sync"
@@ -113,7 +112,7 @@ func (l *netpollListener) onRequest(ctx context.Context, c netpoll.Connection) e
 			discardInput(r)
 			return nil
 		}
-		f, n, err := l.readFrame(r)
+		f, n, err := peekFrame(r, r.Len(), l.g.cfg.MaxBody, true)
 		if err != nil {
 			var pe *protocol.Error
 			if errors.As(err, &pe) {
@@ -132,38 +131,6 @@ func (l *netpollListener) onRequest(ctx context.Context, c netpoll.Connection) e
 		}
 	}
 	return r.Release()
-}
-
-// readFrame peeks one whole frame. Garbage is rejected from the bytes already there,
-// before waiting for more; a partial frame waits for the rest.
-func (l *netpollListener) readFrame(r netpoll.Reader) (protocol.Frame, int, error) {
-	maxBody := l.g.cfg.MaxBody
-	head, err := r.Peek(min(r.Len(), protocol.HeaderSize))
-	if err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	if _, _, err := protocol.Parse(head, maxBody); err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	if len(head) < protocol.HeaderSize {
-		if head, err = r.Peek(protocol.HeaderSize); err != nil {
-			return protocol.Frame{}, 0, err
-		}
-	}
-	f, n, err := protocol.Parse(head, maxBody)
-	if err != nil || n > 0 {
-		return f, n, err
-	}
-	total := protocol.HeaderSize + int(binary.BigEndian.Uint32(head[10:14]))
-	buf, err := r.Peek(total)
-	if err != nil {
-		return protocol.Frame{}, 0, err
-	}
-	f, n, err = protocol.Parse(buf, maxBody)
-	if err == nil && n != total {
-		err = &protocol.Error{Code: protocol.ErrBadFrame.Code, Message: "frame length changed under the reader"}
-	}
-	return f, n, err
 }
 
 func discardInput(r netpoll.Reader) {

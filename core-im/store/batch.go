@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -194,24 +193,4 @@ type markReq struct {
 type markResult struct {
 	seq int64
 	err error
-}
-
-// sortedMarks returns marks in the order a transaction writes them: by kind, user and
-// key (the lock order every writer shares), each key's marks in their queue order.
-func sortedMarks(marks []*markReq) []int {
-	order := make([]int, len(marks))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		ma, mb := marks[a], marks[b]
-		if ma.kind != mb.kind {
-			return int(ma.kind) - int(mb.kind)
-		}
-		if c := strings.Compare(ma.user, mb.user); c != 0 {
-			return c
-		}
-		return strings.Compare(ma.key, mb.key)
-	})
-	return order
 }

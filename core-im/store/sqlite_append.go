@@ -102,7 +102,8 @@ SET seq = max(min(seq, coalesce((SELECT last_seq FROM conversations WHERE id = e
 RETURNING seq`
 )
 
-// sqliteMarks writes marks in lock order, one prepared statement per kind.
+// sqliteMarks writes marks in their queue order, one prepared statement per kind (the
+// one writer connection means no lock order to keep).
 func sqliteMarks(ctx context.Context, tx *sql.Tx, marks []*markReq) ([]markResult, error) {
 	if len(marks) == 0 {
 		return nil, nil
@@ -114,8 +115,7 @@ func sqliteMarks(ctx context.Context, tx *sql.Tx, marks []*markReq) ([]markResul
 			_ = st.Close()
 		}
 	}()
-	for _, i := range sortedMarks(marks) {
-		m := marks[i]
+	for i, m := range marks {
 		st := stmts[m.kind]
 		if st == nil {
 			q := sqliteAckSQL
