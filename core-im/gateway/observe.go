@@ -139,7 +139,7 @@ type Metrics struct {
 //	bangbang_gateway_frames_sent_total                      counter
 //	bangbang_gateway_frames_rate_limited_total              counter
 //	bangbang_gateway_slow_consumers_total                   counter: connections closed for a full send queue
-//	bangbang_gateway_floods_total                           counter: connections closed for flooding (sending on while refused)
+//	bangbang_gateway_floods_total                           counter: connections closed for flooding (sending on while refused, or while nothing more is read)
 //	bangbang_gateway_push_connections_total{result}         counter: delivered, missing (not on this node), dropped (queue full), pending_auth
 func newMetrics(reg prometheus.Registerer, g *Gateway) (*Metrics, error) {
 	requests, err := tracing.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -163,7 +163,7 @@ var (
 	descFramesOut   = prometheus.NewDesc("bangbang_gateway_frames_sent_total", "Frames written to clients.", nil, nil)
 	descRateLimited = prometheus.NewDesc("bangbang_gateway_frames_rate_limited_total", "Client frames refused by the per-connection rate limit.", nil, nil)
 	descSlow        = prometheus.NewDesc("bangbang_gateway_slow_consumers_total", "Connections closed because their send queue was full.", nil, nil)
-	descFloods      = prometheus.NewDesc("bangbang_gateway_floods_total", "Connections closed for flooding: more frames refused by the rate limit and not yet due to be resent than the burst.", nil, nil)
+	descFloods      = prometheus.NewDesc("bangbang_gateway_floods_total", "Connections closed for flooding: more frames refused by the rate limit and not yet due to be resent than the burst, or about 1 MiB sent on while none of it could be read.", nil, nil)
 	descExpired     = prometheus.NewDesc("bangbang_gateway_tokens_expired_total", "Sessions closed because the token they logged in with expired (ERROR TOKEN_EXPIRED).", nil, nil)
 	descPush        = prometheus.NewDesc("bangbang_gateway_push_connections_total", "Pushed frames by what became of them per connection.", []string{"result"}, nil)
 )

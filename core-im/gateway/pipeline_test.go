@@ -176,3 +176,53 @@ func TestPipelinedSendSpansNameTheBatchTrace(t *testing.T) {
 		t.Fatalf("batch traces %v; want s2's span (trace %s) to name s1's trace %s", batchTrace, acks["s2"], acks["s1"])
 	}
 }
+
+// The event loops read a socket whatever its connection's inbox holds, so a client that
+// sends on while its window is full and its inbox too is closed as a flood (ERROR
+// RATE_LIMITED [0]) once a megabyte waits unread, instead of growing the server's memory.
+func TestEventLoopClosesAClientSendingOnUnread(t *testing.T) {
+	e := start(t, viaEventLoop, func(c *Config) { c.SendWindow = 1 })
+	gate := make(chan struct{})
+	e.logic.set(func(f *fakeLogic) { f.sendGate = gate })
+	t.Cleanup(func() { close(gate) }) // before the gateway's shutdown: cleanups run last first
+	c := e.dial(t)
+	c.login(e, "m1001", "phone")
+	c.send(protocol.OpSend, &frame.SendRequest{ClientMsgId: "s0", ToUser: "c1", Body: []byte("hi")})
+	e.eventually(t, "the first send to reach logic", func() bool { n, _ := e.logic.calls(); return len(n) == 1 })
+	// The next SEND waits for the window; the heartbeats behind it fill the inbox.
+	var small []byte
+	for i := range inboxFrames + 10 {
+		op, body := protocol.OpHeartbeat, protocol.Body(&frame.Heartbeat{ClientTimeMs: 1})
+		if i == 0 {
+			op, body = protocol.OpSend, &frame.SendRequest{ClientMsgId: "s1", ToUser: "c1", Body: []byte("hi")}
+		}
+		c.seq++
+		small = protocol.AppendMessage(small, op, c.seq, nil, body)
+	}
+	c.raw(small)
+	var bulk []byte
+	for i := 0; len(bulk) <= inboxBytes+maxUnparsed+128<<10; i++ {
+		c.seq++
+		bulk = protocol.AppendMessage(bulk, protocol.OpSend, c.seq, nil,
+			&frame.SendRequest{ClientMsgId: fmt.Sprint("big", i), ToUser: "c1", Body: make([]byte, 60<<10)})
+	}
+	go func() { _, _ = c.nc.Write(bulk) }() // the server may close before it all went
+	for {
+		f, err := c.next()
+		if err != nil {
+			t.Fatalf("connection ended without the flood's ERROR: %v", err)
+		}
+		if f.Op != protocol.OpError || f.Seq != 0 {
+			continue
+		}
+		var fe frame.Error
+		if err := protocol.DecodeBody(f.Body, &fe); err != nil || fe.Code != int32(common.ErrorCode_RATE_LIMITED) {
+			t.Fatalf("ERROR [0] %+v %v, want RATE_LIMITED", &fe, err)
+		}
+		break
+	}
+	c.expectClosed()
+	if got := e.g.Stats().Floods; got != 1 {
+		t.Errorf("floods %d, want 1", got)
+	}
+}

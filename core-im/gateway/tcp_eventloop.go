@@ -15,6 +15,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
+	"github.com/bangbang-im/bangbang/gen/frame"
 )
 
 // The "eventloop" IO model: gnet's event loops (one per CPU) read every connection. An idle
@@ -26,11 +27,13 @@ import (
 // until the goroutine catches up.
 
 const (
-	// inboxFrames is how many read frames a connection may have waiting for its handler
-	// before the loop stops parsing its input.
+	// inboxFrames and inboxBytes bound the read frames a connection may have waiting for
+	// its handler: past either, the loop stops parsing its input.
 	inboxFrames = 64
+	inboxBytes  = 256 << 10
 	// maxUnparsed bounds the input a connection may have waiting, unparsed, while its
-	// inbox is full: a client sending on regardless is closed.
+	// inbox is full (the loop reads the socket whatever the inbox holds): a client sending
+	// on regardless is closed as a flood.
 	maxUnparsed = 1 << 20
 	// maxOutbound bounds the bytes waiting in the loop for a slow reader's socket: past it
 	// a write waits for them to drain, as a blocking socket write would, so the session's
@@ -131,6 +134,7 @@ type loopConn struct {
 
 	mu      sync.Mutex
 	inbox   []protocol.Frame // whole frames, bodies copied out of the loop
+	inboxN  int              // the inbox's body bytes
 	working bool             // a goroutine is handling the inbox
 	paused  bool             // the loop stopped parsing: the inbox was full
 	bad     *protocol.Error  // the input could not be parsed past the inbox: told after it
@@ -172,11 +176,14 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 			_, _ = c.Discard(c.InboundBuffered())
 			return gnet.None
 		}
-		if len(lc.inbox) >= inboxFrames {
+		if len(lc.inbox) >= inboxFrames || lc.inboxN >= inboxBytes {
 			lc.paused = true
 			if c.InboundBuffered() > maxUnparsed {
-				lc.s.g.log.Debug("input waiting past the bound: closing", lc.s.attrs()...)
-				return gnet.Close
+				// Sending on while nothing is read: a flood, closed as one (ERROR
+				// RATE_LIMITED [0], then close), as the rate limit closes one.
+				lc.stopped = true
+				_, _ = c.Discard(c.InboundBuffered())
+				lc.s.flood(&frame.Error{RetryAfterMs: int32(time.Second / time.Millisecond)})
 			}
 			break
 		}
@@ -196,6 +203,7 @@ func (l *eventLoopListener) OnTraffic(c gnet.Conn) gnet.Action {
 		f.Body = append([]byte(nil), f.Body...) // the loop's buffer is reused once discarded
 		_, _ = c.Discard(n)
 		lc.inbox = append(lc.inbox, f)
+		lc.inboxN += len(f.Body)
 	}
 	if (len(lc.inbox) > 0 || lc.bad != nil) && !lc.working {
 		lc.working = true
@@ -218,7 +226,7 @@ func (lc *loopConn) work() {
 	for {
 		lc.mu.Lock()
 		frames, bad := lc.inbox, lc.bad
-		lc.inbox = nil
+		lc.inbox, lc.inboxN = nil, 0
 		if len(frames) == 0 {
 			lc.bad = nil
 			lc.working = false
@@ -247,7 +255,7 @@ func (lc *loopConn) work() {
 // dropped.
 func (lc *loopConn) stop() {
 	lc.mu.Lock()
-	lc.stopped, lc.inbox, lc.bad = true, nil, nil
+	lc.stopped, lc.inbox, lc.inboxN, lc.bad = true, nil, 0, nil
 	lc.mu.Unlock()
 }
 
