@@ -90,6 +90,7 @@ func (f *fakeLogic) Renew(_ context.Context, req *logicgen.RenewRequest) (*logic
 	return resp, nil
 }
 
+// Send answers a send to "nobody" with NOT_FOUND, as SendBatch does.
 func (f *fakeLogic) Send(_ context.Context, req *logicgen.SendRequest) (*logicgen.SendResponse, error) {
 	var err error
 	var panics bool
@@ -108,6 +109,9 @@ func (f *fakeLogic) Send(_ context.Context, req *logicgen.SendRequest) (*logicge
 	if err != nil {
 		return nil, err
 	}
+	if req.ToUser == "nobody" {
+		return nil, &common.IMError{Code: int32(common.ErrorCode_NOT_FOUND), Message: "no user"}
+	}
 	return fakeSendResponse(req), nil
 }
 
@@ -115,7 +119,7 @@ func fakeSendResponse(req *logicgen.SendRequest) *logicgen.SendResponse {
 	return &logicgen.SendResponse{MsgId: "m-" + req.ClientMsgId, ConvId: "p:" + req.UserId + "|" + req.ToUser, ConvSeq: 7, Seq: 9, SentAtMs: 1000}
 }
 
-// SendBatch answers each send as Send does; a send to "nobody" is NOT_FOUND.
+// SendBatch answers each send as Send does (a send to "nobody" is NOT_FOUND), each alone.
 func (f *fakeLogic) SendBatch(_ context.Context, req *logicgen.SendBatchRequest) (*logicgen.SendBatchResponse, error) {
 	var err error
 	var gate chan struct{}
