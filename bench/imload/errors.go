@@ -40,6 +40,9 @@ var (
 	// ErrUnstable says memory did not settle within the settle timeout; the figure taken
 	// is the last sample.
 	ErrUnstable = errors.New("memory did not settle")
+	// ErrFramesLost says the clients did not read every frame pushed to them: a connection
+	// failed, or the gateway reported it missing or dropped.
+	ErrFramesLost = errors.New("pushed frames not all received")
 )
 
 // KickError is a KICK the server closed a connection with.

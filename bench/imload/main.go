@@ -16,14 +16,17 @@ import (
 
 const usage = `imload: load program for the bangbang IM core
 
-usage: imload <idle|chat> [flags]
+usage: imload <idle|chat|push> [flags]
 
   idle   open --conns authenticated connections that stay quiet; report the server's
          resident memory per connection (--server-pid) and this program's own
   chat   --pairs senders (m1001…) send to as many receivers (c1001…) for --duration;
          report messages/s stored and delivered, and latency percentiles of both
+  push   open --conns authenticated connections, then have the gateway push --rounds
+         frames to each through its Deliver RPC (--gateway: what logic calls); report
+         the frames/s the connections read and the server's CPU per frame
 
-Both print a human-readable summary, then one JSON line with every figure.
+Each prints a human-readable summary, then one JSON line with every figure.
 Run 'imload <mode> -h' for the flags.
 `
 
@@ -88,6 +91,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		printChat(stdout, res)
 		return printJSON(stdout, res)
+	case "push":
+		cfg, err := parsePush(rest, stderr)
+		if err != nil {
+			return err
+		}
+		res, err := runPush(ctx, cfg, log)
+		printPush(stdout, res)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, res)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -132,6 +146,29 @@ func parseChat(args []string, stderr io.Writer) (chatConfig, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on each dial and AUTH")
 	fs.DurationVar(&c.AckDelay, "ack-delay", 50*time.Millisecond, "receivers send DELIVER_ACK this long after the last one, as the SDK does (0: only at the end)")
 	fs.IntVar(&c.AckBatch, "ack-batch", 64, "…or after this many messages, as the SDK does")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, noArgs(fs)
+}
+
+func parsePush(args []string, stderr io.Writer) (pushConfig, error) {
+	var c pushConfig
+	fs := flag.NewFlagSet("push", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs)
+	fs.IntVar(&c.Conns, "conns", 10000, "connections to open (merchants m1001… of --demo-users, several devices each when fewer)")
+	fs.StringVar(&c.Sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
+	fs.IntVar(&c.PerSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
+	fs.StringVar(&c.Gateway, "gateway", "127.0.0.1:8901", "the gateway's push RPC address (bangbang gateway --push-addr)")
+	fs.IntVar(&c.Rounds, "rounds", 100, "PUSH frames each connection receives")
+	fs.IntVar(&c.Size, "size", 200, "bytes of each pushed message's body")
+	fs.StringVar(&c.Bodies, "bodies", "shared", `"shared": one frame body for every connection (a broadcast); "each": a body per connection (a campaign: one Delivery each)`)
+	fs.IntVar(&c.Batch, "batch", 1000, "connection ids per Deliver call")
+	fs.IntVar(&c.Lead, "lead", 16, "rounds the pushes may run ahead of what the clients have read (under the gateway's --send-queue)")
+	fs.IntVar(&c.InFlight, "in-flight", 4, "Deliver calls in flight")
+	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on each dial, AUTH and Deliver call")
+	fs.DurationVar(&c.Drain, "drain", 30*time.Second, "bound on the clients reading every frame after the last Deliver call")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

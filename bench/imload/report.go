@@ -70,3 +70,19 @@ func printChat(w io.Writer, r chatResult) {
 		fmt.Fprintf(w, "  connections failed: %d, first: %s\n", r.ConnErrors, r.FirstError)
 	}
 }
+
+func printPush(w io.Writer, r *pushResult) {
+	fmt.Fprintf(w, "push: %d/%d connections authenticated in %.1fs (%.0f/s) from %d source address(es)\n",
+		r.Authenticated, r.Conns, r.OpenSeconds, r.ConnectsPerSec, r.SourceAddrs)
+	fmt.Fprintf(w, "  %d rounds, %s %d-byte bodies: %d of %d frames read in %.2fs: %.0f frames/s\n",
+		r.Rounds, r.Bodies, r.Size, r.Received, r.Expected, r.Seconds, r.FramesPerSec)
+	fmt.Fprintf(w, "  %d Deliver calls: p50 %.2f  p99 %.2f  max %.2f ms; missing %d, dropped %d\n",
+		r.DeliverCalls, r.DeliverLatency.P50, r.DeliverLatency.P99, r.DeliverLatency.Max, r.Missing, r.Dropped)
+	if r.ServerPID > 0 {
+		fmt.Fprintf(w, "  server CPU: %.2f cores, %.2f µs per frame\n", r.ServerCPUCores, r.ServerCPUFrame)
+	}
+	fmt.Fprintf(w, "  this program's CPU: %.2f cores\n", r.ClientCPUCores)
+	if r.ConnErrors > 0 {
+		fmt.Fprintf(w, "  %d connections failed, first: %s\n", r.ConnErrors, r.FirstError)
+	}
+}

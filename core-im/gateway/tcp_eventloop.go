@@ -294,8 +294,19 @@ type loopWriter struct {
 
 	mu        sync.Mutex
 	pending   []loopWrite
+	spare     []loopWrite // the last run's batch, emptied: the next pending, so add does not regrow one per run
 	scheduled bool
+
+	slot map[*loopConn]int // Run's scratch (on the loop only): a connection's entry in the merged batch
 }
+
+// maxIovecs bounds the frames of one writev: Linux refuses more than 1,024 (IOV_MAX), and
+// gnet hands the slice to the system call as it is.
+const maxIovecs = 1024
+
+// maxSpare bounds the batch a loop writer keeps for reuse: a burst to many connections
+// does not pin its whole batch for the life of the loop.
+const maxSpare = 4096
 
 type loopWrite struct {
 	lc     *loopConn
@@ -327,19 +338,57 @@ func (lw *loopWriter) add(w loopWrite) error {
 func (lw *loopWriter) Run(context.Context) error {
 	lw.mu.Lock()
 	batch := lw.pending
-	lw.pending, lw.scheduled = nil, false
+	lw.pending, lw.spare, lw.scheduled = lw.spare, nil, false
 	lw.mu.Unlock()
-	for _, w := range batch {
+	defer func() {
+		clear(batch) // the frames are the connections' no longer
+		lw.mu.Lock()
+		if cap(batch) <= maxSpare {
+			lw.spare = batch[:0]
+		}
+		lw.mu.Unlock()
+	}()
+	for _, w := range lw.merge(batch) {
 		lc := w.lc
 		select {
 		case <-lc.gone:
 		default:
-			_, _ = lc.c.Writev(w.frames) // a failure closes the connection (OnClose)
+			for frames := w.frames; len(frames) > 0; {
+				n := min(len(frames), maxIovecs)
+				if _, err := lc.c.Writev(frames[:n]); err != nil {
+					break // the loop closes the connection (OnClose)
+				}
+				frames = frames[n:]
+			}
 			lc.buffered.Store(int64(lc.c.OutboundBuffered()))
 		}
 		lc.queued.Add(-int64(w.n))
 	}
 	return nil
+}
+
+// merge gives each connection of the batch one entry holding, in order, every frame it
+// was queued since the last run: pushes arriving faster than the loop writes then cost
+// a connection one writev per run, not one per push. The batch is compacted in place.
+func (lw *loopWriter) merge(batch []loopWrite) []loopWrite {
+	if len(batch) < 2 {
+		return batch
+	}
+	if lw.slot == nil {
+		lw.slot = make(map[*loopConn]int)
+	}
+	out := batch[:0]
+	for _, w := range batch {
+		if i, ok := lw.slot[w.lc]; ok {
+			out[i].frames = append(out[i].frames, w.frames...)
+			out[i].n += w.n
+			continue
+		}
+		lw.slot[w.lc] = len(out)
+		out = append(out, w)
+	}
+	clear(lw.slot)
+	return out
 }
 
 // backlog is what the loop has yet to write: bytes handed to it and bytes the socket did
