@@ -24,7 +24,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	f.str(&c.DataDir, "data-dir", "directory of the embedded campaign store (campaigns.db) when no database URL is set")
 	f.database(&c)
-	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (test-sends, merchant accounts)")
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (test-sends, merchant accounts; unused with --etcd)")
+	f.discovery(&c)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		lg, err := newLogicClient(c.LogicAddr, tr, "admin")
+		lg, err := newLogicClient(&c, tr, "admin")
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,8 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	f := newFlagSet("campaign", stderr)
 	f.common(&c)
 	f.stores(&c)
-	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (unused with --etcd)")
+	f.discovery(&c)
 	c.MetricsAddr = "127.0.0.1:8904"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
@@ -42,7 +43,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		reg := newRegistry()
-		lg, err := newLogicClient(c.LogicAddr, tr, "campaign")
+		lg, err := newLogicClient(&c, tr, "campaign")
 		if err != nil {
 			return err
 		}

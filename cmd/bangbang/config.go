@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/bangbang-im/bangbang/internal/discovery"
+
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +21,8 @@ type config struct {
 	DataDir     string        // --data-dir: what the embedded defaults write; default ./data
 	DatabaseURL string        // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
 	RedisAddr   string        // REDIS_ADDR: route table in Redis; "" means in-process
+	Etcd        string        // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
+	EtcdPrefix  string        // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
 	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
 	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
@@ -158,6 +162,20 @@ func (f *flagSet) stores(c *config) {
 	f.database(c)
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
+}
+
+// discovery registers --etcd (ETCD_ENDPOINTS) and --etcd-prefix.
+func (f *flagSet) discovery(c *config) {
+	c.Etcd = os.Getenv("ETCD_ENDPOINTS")
+	f.str(&c.Etcd, "etcd", "etcd endpoints, comma-separated (also ETCD_ENDPOINTS): nodes register and find each other there; empty: static addresses")
+	c.EtcdPrefix = discovery.DefaultPrefix
+	f.str(&c.EtcdPrefix, "etcd-prefix", "key prefix of this deployment in etcd")
+}
+
+// discoveryConfig is the etcd share of c; ok is false without endpoints.
+func (c *config) discoveryConfig() (discovery.Config, bool) {
+	eps := discovery.ParseEndpoints(c.Etcd)
+	return discovery.Config{Endpoints: eps, Prefix: c.EtcdPrefix}, len(eps) > 0
 }
 
 func (f *flagSet) database(c *config) {

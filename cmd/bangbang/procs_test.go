@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -79,6 +80,12 @@ func start(t *testing.T, name string, env []string, ready []string, args ...stri
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(cleanEnv(), env...)
+	return startCmd(t, name, cmd, ready)
+}
+
+// startCmd runs cmd (any program) as start does.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd, ready []string) *proc {
+	t.Helper()
 	p := &proc{t: t, name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
@@ -100,7 +107,8 @@ func start(t *testing.T, name string, env []string, ready []string, args ...stri
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if len(kv) >= 9 && kv[:9] == "BANGBANG_" || len(kv) > 13 && kv[:13] == "DATABASE_URL=" || len(kv) > 11 && kv[:11] == "REDIS_ADDR=" {
+		if strings.HasPrefix(kv, "BANGBANG_") || strings.HasPrefix(kv, "DATABASE_URL=") || strings.HasPrefix(kv, "REDIS_ADDR=") ||
+			strings.HasPrefix(kv, "ETCD_ENDPOINTS=") || strings.HasPrefix(kv, "KITEX_") {
 			continue
 		}
 		env = append(env, kv)

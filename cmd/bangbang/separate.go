@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,12 +10,18 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/pkg/kerrors"
+	"github.com/cloudwego/kitex/pkg/registry"
+	"github.com/cloudwego/kitex/pkg/retry"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/cloudwego/kitex/pkg/utils"
 	"github.com/cloudwego/kitex/server"
 
 	"github.com/bangbang-im/bangbang/core-im/gateway"
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/gen/gateway/gatewayservice"
 	"github.com/bangbang-im/bangbang/gen/logic/logicservice"
+	"github.com/bangbang-im/bangbang/internal/discovery"
 	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/marketing/edge"
 	"github.com/bangbang-im/bangbang/tracing"
@@ -24,12 +31,59 @@ import (
 // under it.
 const rpcTimeout = 5 * time.Second
 
-func newLogicClient(target string, tr *tracing.Tracing, component string) (logic.Remote, error) {
-	c, err := logicservice.NewClient("logic", append(kitexClientOptions(tr, component), client.WithHostPorts(target))...)
+// newLogicClient reaches logic: through etcd, balanced over every live logic node, when
+// c names etcd endpoints, else at c.LogicAddr. A call that fails to connect, loses its
+// connection or times out is retried once on another node: every logic call is safe to
+// repeat (a SEND is de-duplicated by its client_msg_id, marks only rise, a campaign's
+// push carries its dedup key).
+func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Remote, error) {
+	opts := append(kitexClientOptions(tr, component), client.WithFailureRetry(logicRetry()))
+	target := c.LogicAddr
+	if dc, ok := c.discoveryConfig(); ok {
+		r, err := discovery.NewResolver(dc)
+		if err != nil {
+			return logic.Remote{}, err
+		}
+		opts, target = append(opts, client.WithResolver(r)), "etcd "+discovery.ServiceLogic
+	} else {
+		opts = append(opts, client.WithHostPorts(c.LogicAddr))
+	}
+	cl, err := logicservice.NewClient(discovery.ServiceLogic, opts...)
 	if err != nil {
 		return logic.Remote{}, fmt.Errorf("logic client %s: %w", target, err)
 	}
-	return logic.NewRemote(c), nil
+	return logic.NewRemote(cl), nil
+}
+
+// logicRetry retries a logic call once, on another node, when it could not connect, lost
+// its connection or timed out.
+func logicRetry() *retry.FailurePolicy {
+	fp := retry.NewFailurePolicy()
+	fp.WithMaxRetryTimes(1)
+	fp.WithSpecifiedResultRetry(&retry.ShouldResultRetry{ErrorRetryWithCtx: func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool {
+		return errors.Is(err, kerrors.ErrGetConnection) || errors.Is(err, kerrors.ErrRemoteOrNetwork)
+	}})
+	return fp
+}
+
+// nodeRegistry is the etcd registry of this process's Kitex server when c names etcd
+// endpoints, else nil.
+func nodeRegistry(c *config) (registry.Registry, error) {
+	dc, ok := c.discoveryConfig()
+	if !ok {
+		return nil, nil
+	}
+	return discovery.NewRegistry(dc)
+}
+
+// registered adds to opts the server's registration in r (none when r is nil): service at
+// addr, what the other nodes dial, with tags.
+func registered(opts []server.Option, r registry.Registry, service string, addr net.Addr, tags map[string]string) []server.Option {
+	if r == nil {
+		return opts
+	}
+	return append(opts, server.WithRegistry(r),
+		server.WithRegistryInfo(&registry.Info{ServiceName: service, Addr: addr, Weight: discovery.DefaultWeight, Tags: tags}))
 }
 
 // serveKitex runs a Kitex server in the background and returns its stop function; it fails
@@ -60,7 +114,8 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlagSet("logic", stderr)
 	f.common(&c)
 	f.stores(&c)
-	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address")
+	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address (registered in etcd as it is; a host-less address registers this host's first non-loopback IPv4, or KITEX_IP_TO_REGISTRY)")
+	f.discovery(&c)
 	c.MetricsAddr = "127.0.0.1:8902"
 	f.metricsFlag(&c)
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
@@ -100,8 +155,12 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		gws := logic.NewKitexGateways(nil, kitexClientOptions(tr, "logic")...)
 		svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
 		lc.add("logic", ignoreCtx(svc.Close))
+		nr, err := nodeRegistry(&c)
+		if err != nil {
+			return err
+		}
 		stop, err := serveKitex(c.LogicAddr, func(a net.Addr) server.Server {
-			return logicservice.NewServer(svc, kitexServerOptions(tr, "logic", a)...)
+			return logicservice.NewServer(svc, registered(kitexServerOptions(tr, "logic", a), nr, discovery.ServiceLogic, a, nil)...)
 		})
 		if err != nil {
 			return err
@@ -122,9 +181,11 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlagSet("gateway", stderr)
 	f.common(&c)
 	f.gatewayFlags(&c)
-	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (unused with --etcd)")
 	f.str(&c.PushAddr, "push-addr", "Kitex listen address for pushes from logic")
 	f.str(&c.Node, "node", "address logic dials for pushes (default: 127.0.0.1 and the --push-addr port)")
+	f.str(&c.PublicHost, "public-host", "host apps are told to connect to, when the listen address names none (in etcd's gateway list)")
+	f.discovery(&c)
 	c.MetricsAddr = "127.0.0.1:8903"
 	f.metricsFlag(&c)
 	if err := f.parse(args); err != nil {
@@ -143,7 +204,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		lg, err := newLogicClient(c.LogicAddr, tr, "gateway")
+		lg, err := newLogicClient(&c, tr, "gateway")
 		if err != nil {
 			return err
 		}
@@ -153,8 +214,19 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		nr, err := nodeRegistry(&c)
+		if err != nil {
+			return err
+		}
+		// Registered at its node id (what logic dials, and what the route table names), with
+		// the addresses apps connect to.
+		tags := map[string]string{discovery.TagTCP: dialable(c.TCPAddr, c.PublicHost)}
+		if c.WSAddr != gateway.Disabled {
+			tags[discovery.TagWS] = "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws"
+		}
+		node := utils.NewNetAddr("tcp", c.Node)
 		stop, err := serveKitex(c.PushAddr, func(a net.Addr) server.Server {
-			return gatewayservice.NewServer(gw, kitexServerOptions(tr, "gateway", a)...)
+			return gatewayservice.NewServer(gw, registered(kitexServerOptions(tr, "gateway", a), nr, discovery.ServiceGateway, node, tags)...)
 		})
 		if err != nil {
 			return err
@@ -180,7 +252,8 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlagSet("edge", stderr)
 	f.common(&c)
 	f.edgeFlags(&c)
-	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address")
+	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (unused with --etcd)")
+	f.discovery(&c)
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP address told to clients")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket address told to clients")
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
@@ -201,7 +274,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		lg, err := newLogicClient(c.LogicAddr, tr, "edge")
+		lg, err := newLogicClient(&c, tr, "edge")
 		if err != nil {
 			return err
 		}
