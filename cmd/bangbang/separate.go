@@ -32,10 +32,8 @@ import (
 const rpcTimeout = 5 * time.Second
 
 // newLogicClient reaches logic: through etcd, balanced over every live logic node, when
-// c names etcd endpoints, else at c.LogicAddr. A call that fails to connect, loses its
-// connection or times out is retried once on another node: every logic call is safe to
-// repeat (a SEND is de-duplicated by its client_msg_id, marks only rise, a campaign's
-// push carries its dedup key).
+// c names etcd endpoints, else at c.LogicAddr. A call is retried once on another node when
+// it could not connect (see logicRetry).
 func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Remote, error) {
 	opts := append(kitexClientOptions(tr, component), client.WithFailureRetry(logicRetry()))
 	target := c.LogicAddr
@@ -55,14 +53,25 @@ func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Rem
 	return logic.NewRemote(cl), nil
 }
 
-// logicRetry retries a logic call once, on another node, when it could not connect, lost
-// its connection or timed out.
+// logicRetry retries a logic call once, on another node, when it never reached one (no
+// connection), or when its connection broke: logic's calls are safe to repeat (a SEND is
+// de-duplicated by its client_msg_id, marks only rise, a route is put again), except a
+// PushToUsers without a dedup key (a campaign's test-send), which is not retried after a
+// broken connection. A timeout is not retried: the node may still be working on it, and a
+// second node would double the load of a slow moment; the SDK resends by itself.
 func logicRetry() *retry.FailurePolicy {
 	fp := retry.NewFailurePolicy()
 	fp.WithMaxRetryTimes(1)
-	fp.WithSpecifiedResultRetry(&retry.ShouldResultRetry{ErrorRetryWithCtx: func(_ context.Context, err error, _ rpcinfo.RPCInfo) bool {
-		return errors.Is(err, kerrors.ErrGetConnection) || errors.Is(err, kerrors.ErrRemoteOrNetwork)
-	}})
+	fp.WithSpecifiedResultRetry(&retry.ShouldResultRetry{NotRetryForTimeout: true,
+		ErrorRetryWithCtx: func(_ context.Context, err error, ri rpcinfo.RPCInfo) bool {
+			switch {
+			case errors.Is(err, kerrors.ErrGetConnection):
+				return true
+			case errors.Is(err, kerrors.ErrRemoteOrNetwork):
+				return ri.To().Method() != "PushToUsers"
+			}
+			return false
+		}})
 	return fp
 }
 
