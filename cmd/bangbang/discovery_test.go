@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	kitexdiscovery "github.com/cloudwego/kitex/pkg/discovery"
-	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 
 	"github.com/bangbang-im/bangbang/core-im/client"
@@ -150,32 +148,4 @@ func TestClusterOnEtcd(t *testing.T) {
 	// Nothing more arrives: no message was stored twice.
 	sent = send("last", 1)
 	wantTexts(t, receiveFrom(t, receiver, "m1020", 1), sent...)
-}
-
-// Which failed logic calls are retried on another node: none that might have reached a
-// node and is unsafe to repeat, none after a timeout.
-func TestLogicRetryDecisions(t *testing.T) {
-	decide := logicRetry().ShouldResultRetry.ErrorRetryWithCtx
-	ri := func(method string) rpcinfo.RPCInfo {
-		return rpcinfo.NewRPCInfo(nil, rpcinfo.NewEndpointInfo(discovery.ServiceLogic, method, nil, nil), nil, nil, nil)
-	}
-	for _, c := range []struct {
-		method string
-		err    error
-		want   bool
-	}{
-		{"Send", kerrors.ErrGetConnection.WithCause(errors.New("connection refused")), true},
-		{"Send", kerrors.ErrRemoteOrNetwork.WithCause(errors.New("connection reset")), true},
-		{"PushToUsers", kerrors.ErrGetConnection.WithCause(errors.New("connection refused")), true},
-		{"PushToUsers", kerrors.ErrRemoteOrNetwork.WithCause(errors.New("connection reset")), false},
-		{"Send", kerrors.ErrRPCTimeout, false},
-		{"Send", errors.New("BAD_REQUEST"), false},
-	} {
-		if got := decide(context.Background(), c.err, ri(c.method)); got != c.want {
-			t.Errorf("%s failing with %v: retry %v, want %v", c.method, c.err, got, c.want)
-		}
-	}
-	if !logicRetry().ShouldResultRetry.NotRetryForTimeout {
-		t.Error("timeouts are retried")
-	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,10 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/client"
-	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/registry"
-	"github.com/cloudwego/kitex/pkg/retry"
-	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/utils"
 	"github.com/cloudwego/kitex/server"
 
@@ -32,10 +28,11 @@ import (
 const rpcTimeout = 5 * time.Second
 
 // newLogicClient reaches logic: through etcd, balanced over every live logic node, when
-// c names etcd endpoints, else at c.LogicAddr. A call is retried once on another node when
-// it could not connect (see logicRetry).
+// c names etcd endpoints, else at c.LogicAddr. logic.Remote makes a call again when it
+// failed in a way another node may not (Kitex's own failure retry is not used: in v0.16.3 it
+// drops the IMError a call throws and answers nil, nil).
 func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Remote, error) {
-	opts := append(kitexClientOptions(tr, component), client.WithFailureRetry(logicRetry()))
+	opts := kitexClientOptions(tr, component)
 	target := c.LogicAddr
 	if dc, ok := c.discoveryConfig(); ok {
 		r, err := discovery.NewResolver(dc)
@@ -53,27 +50,31 @@ func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Rem
 	return logic.NewRemote(cl), nil
 }
 
-// logicRetry retries a logic call once, on another node, when it never reached one (no
-// connection), or when its connection broke: logic's calls are safe to repeat (a SEND is
-// de-duplicated by its client_msg_id, marks only rise, a route is put again), except a
-// PushToUsers without a dedup key (a campaign's test-send), which is not retried after a
-// broken connection. A timeout is not retried: the node may still be working on it, and a
-// second node would double the load of a slow moment; the SDK resends by itself.
-func logicRetry() *retry.FailurePolicy {
-	fp := retry.NewFailurePolicy()
-	fp.WithMaxRetryTimes(1)
-	fp.WithSpecifiedResultRetry(&retry.ShouldResultRetry{NotRetryForTimeout: true,
-		ErrorRetryWithCtx: func(_ context.Context, err error, ri rpcinfo.RPCInfo) bool {
-			switch {
-			case errors.Is(err, kerrors.ErrGetConnection):
-				return true
-			case errors.Is(err, kerrors.ErrRemoteOrNetwork):
-				return ri.To().Method() != "PushToUsers"
-			}
-			return false
-		}})
-	return fp
+// imNodes lists the live gateways from etcd for /v1/login, when c names etcd endpoints;
+// else nil (the edge names its --tcp-addr and --ws-addr).
+func imNodes(c *config) (func(context.Context) ([]edge.IMNode, error), error) {
+	dc, ok := c.discoveryConfig()
+	if !ok {
+		return nil, nil
+	}
+	r, err := discovery.NewResolver(dc)
+	if err != nil {
+		return nil, err
+	}
+	gws := discovery.NewGateways(r, gatewayListTTL)
+	return func(ctx context.Context) ([]edge.IMNode, error) {
+		list, err := gws.List(ctx)
+		nodes := make([]edge.IMNode, len(list))
+		for i, g := range list {
+			nodes[i] = edge.IMNode{TCP: g.TCP, WS: g.WS}
+		}
+		return nodes, err
+	}, nil
 }
+
+// gatewayListTTL is how long the edge reuses etcd's list of gateways: a burst of logins
+// costs one read, and a gateway that joined or left shows within it.
+const gatewayListTTL = 3 * time.Second
 
 // nodeRegistry is the etcd registry of this process's Kitex server when c names etcd
 // endpoints, else nil.
@@ -300,6 +301,9 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		deps.Logic, deps.Tokens, deps.Logger = lg, tk, lc.log.With("component", "edge")
 		deps.Ready = health.New(0, lc.log.With("component", "readyz"), redisCheck("redis", rc)...)
+		if deps.IMNodes, err = imNodes(&c); err != nil {
+			return err
+		}
 		ed := edge.New(edge.Config{Addr: c.EdgeAddr, IMTCP: dialable(c.TCPAddr, c.PublicHost),
 			IMWS: "ws://" + dialable(c.WSAddr, c.PublicHost) + "/ws", IdempotencyLease: idempotencyLease}, deps)
 		if err := ed.Start(); err != nil {

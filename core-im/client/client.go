@@ -23,6 +23,11 @@ type Client struct {
 	log    *slog.Logger
 	userID string // fixed by the first AUTH_OK
 
+	// The gateways, and where the next connection attempt starts; only Dial, then the
+	// supervisor, touch at.
+	addrs []string
+	at    int
+
 	msgs     chan Message
 	own      chan *common.Message // this device's own sends, acked: they join the inbox order
 	receipts chan Receipt
@@ -53,6 +58,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:      cfg,
+		addrs:    cfg.addrs(),
 		log:      cfg.Logger,
 		msgs:     make(chan Message, cfg.Buffer),
 		own:      make(chan *common.Message, ownQueue),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -25,8 +26,13 @@ const (
 
 // Config configures a Client. Zero values take the defaults stated on each field.
 type Config struct {
-	// Addr is the gateway TCP address, host:port. Required.
+	// Addr is the gateway TCP address, host:port. Addr or Addrs is required.
 	Addr string
+	// Addrs are more gateways, tried after Addr in this order (POST /v1/login's im.nodes,
+	// when the server has several): a connection attempt that cannot reach one tries the
+	// next at once, and after a gateway refused a login for a moment (UNAVAILABLE) or asked
+	// its clients to reconnect (a deploy), the next attempt starts at the next one.
+	Addrs []string
 	// Token is called at every (re)connect, so the app can refresh an expired token. Required.
 	Token func(ctx context.Context) (string, error)
 	// DeviceID is stable per installation, 1..64 bytes. Required.
@@ -79,11 +85,24 @@ const (
 	maxClientMsgID   = 64
 )
 
+// addrs are the gateways to try, Addr first, each once.
+func (cfg *Config) addrs() []string {
+	var out []string
+	for _, a := range append([]string{cfg.Addr}, cfg.Addrs...) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // withDefaults validates cfg and fills in the defaults.
 func (cfg Config) withDefaults() (Config, error) {
 	switch {
-	case cfg.Addr == "":
-		return cfg, fmt.Errorf("config: Addr is required: %w", ErrInvalid)
+	case cfg.Addr == "" && len(cfg.Addrs) == 0:
+		return cfg, fmt.Errorf("config: Addr or Addrs is required: %w", ErrInvalid)
+	case slices.Contains(cfg.Addrs, ""):
+		return cfg, fmt.Errorf("config: an empty address in Addrs: %w", ErrInvalid)
 	case cfg.Token == nil:
 		return cfg, fmt.Errorf("config: Token is required: %w", ErrInvalid)
 	case cfg.DeviceID == "" || len(cfg.DeviceID) > maxDeviceID:

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -18,7 +19,9 @@ const (
 )
 
 // connect dials, authenticates and starts the connection's goroutines. RequestTimeout bounds
-// the whole attempt.
+// the whole attempt. With several gateways it starts where the last attempt left off and
+// goes on to the next while one cannot be reached or cannot log the device in right now;
+// a refusal that would be the same everywhere (a bad token) ends the attempt.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
@@ -26,9 +29,31 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
-	nc, err := c.cfg.Dial(ctx, "tcp", c.cfg.Addr)
+	var errs []error
+	for i := range c.addrs {
+		k := (c.at + i) % len(c.addrs)
+		cn, err := c.connectTo(ctx, c.addrs[k], token)
+		if err == nil {
+			c.at = k
+			return cn, nil
+		}
+		errs = append(errs, err)
+		var se *Error
+		if ctx.Err() != nil || errors.As(err, &se) && !se.Temporary {
+			break
+		}
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, errors.Join(errs...)
+}
+
+// connectTo dials one gateway and authenticates there.
+func (c *Client) connectTo(ctx context.Context, addr, token string) (*conn, error) {
+	nc, err := c.cfg.Dial(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", c.cfg.Addr, err)
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	auth, rd, err := c.handshake(ctx, nc, token)
 	if err != nil {
@@ -39,6 +64,12 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	cn.start()
 	return cn, nil
 }
+
+// skip moves the next connection attempt to the gateway after the current one.
+func (c *Client) skip() { c.at = (c.at + 1) % len(c.addrs) }
+
+// addr is the gateway of the current (or last) connection.
+func (c *Client) addr() string { return c.addrs[c.at] }
 
 // handshake sends AUTH and reads the answer synchronously, before any goroutine owns the
 // socket. The returned Reader may already hold frames that followed AUTH_OK.

@@ -38,7 +38,9 @@ func (c *Client) run(cn *conn) {
 			}
 		}
 		delay := out.delay
-		if !out.planned {
+		if out.planned {
+			c.skip() // the gateway asked its clients to go (a deploy): go to another one
+		} else {
 			delay = backoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, attempt)
 			attempt++
 		}
@@ -53,7 +55,7 @@ func (c *Client) run(cn *conn) {
 				stop = ErrClosed
 				return
 			}
-			c.log.Warn("reconnect failed", "addr", c.cfg.Addr, "attempt", attempt, "err", err)
+			c.log.Warn("reconnect failed", "attempt", attempt, "err", err)
 			c.emit(Event{Kind: EventDisconnected, Err: err})
 		}
 	}
@@ -93,7 +95,7 @@ func (c *Client) reconnect() (*conn, error) {
 // goroutines have stopped.
 func (c *Client) serve(cn *conn) outcome {
 	c.setState(cn, nil)
-	c.log.Info("connected", "addr", c.cfg.Addr, "user", cn.auth.UserId, "session", cn.auth.SessionId)
+	c.log.Info("connected", "addr", c.addr(), "user", cn.auth.UserId, "session", cn.auth.SessionId)
 	c.emit(Event{Kind: EventConnected, UserID: cn.auth.UserId, SessionID: cn.auth.SessionId})
 
 	interval := c.cfg.HeartbeatInterval

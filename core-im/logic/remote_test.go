@@ -2,11 +2,14 @@ package logic
 
 import (
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/client/callopt"
+	"github.com/cloudwego/kitex/pkg/kerrors"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
 	"github.com/cloudwego/kitex/transport"
@@ -90,5 +93,61 @@ func TestRemoteOverKitex(t *testing.T) {
 	receipts, err := remote.Receipts(ctx, &logicgen.ReceiptsRequest{Items: []*logicgen.ReceiptQuery{{UserId: "bob", ConvId: "s:bob"}}})
 	if err != nil || len(receipts.Results) != 1 || receipts.Results[0].ReadSeq != 1 || receipts.Results[0].UserId != "bob" {
 		t.Fatalf("receipts over kitex: %+v, %v", receipts, err)
+	}
+}
+
+// Which failed calls Remote makes again: none that might have reached a node and is unsafe
+// to repeat, none after a timeout or an answer.
+func TestRemoteRetryDecisions(t *testing.T) {
+	refused := kerrors.ErrGetConnection.WithCause(errors.New("connection refused"))
+	reset := kerrors.ErrRemoteOrNetwork.WithCause(errors.New("connection reset"))
+	for _, c := range []struct {
+		method string
+		err    error
+		want   retryKind
+	}{
+		{"Send", refused, retryNotSent},
+		{"Send", reset, retryBroken},
+		{"PushToUsers", refused, retryNotSent},
+		{"PushToUsers", reset, retryNo},
+		{"Send", kerrors.ErrRPCTimeout.WithCause(errors.New("5s")), retryNo},
+		{"Send", &common.IMError{Code: int32(common.ErrorCode_UNAVAILABLE), Temporary: true}, retryNo},
+	} {
+		if got := retryable(c.method, c.err); got != c.want {
+			t.Errorf("%s failing with %v: %v, want %v", c.method, c.err, got, c.want)
+		}
+	}
+}
+
+// A call that reaches no node is made again, up to connectAttempts times; one whose
+// connection broke once more; an answer is returned as it is, declared exception included.
+func TestRemoteRetries(t *testing.T) {
+	ime := &common.IMError{Code: int32(common.ErrorCode_UNAVAILABLE), Message: "redis down", Temporary: true}
+	for _, c := range []struct {
+		name  string
+		errs  []error // what each call returns, the last repeating
+		calls int
+		want  error
+	}{
+		{"refused every time", []error{kerrors.ErrGetConnection}, connectAttempts, kerrors.ErrGetConnection},
+		{"refused then served", []error{kerrors.ErrGetConnection, nil}, 2, nil},
+		{"broken twice", []error{kerrors.ErrRemoteOrNetwork}, 2, kerrors.ErrRemoteOrNetwork},
+		{"answered", []error{ime}, 1, ime},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := 0
+			f := func(_ context.Context, req *logicgen.SendRequest, _ ...callopt.Option) (*logicgen.SendResponse, error) {
+				err := c.errs[min(n, len(c.errs)-1)]
+				n++
+				if err != nil {
+					return nil, err
+				}
+				return &logicgen.SendResponse{}, nil
+			}
+			_, err := retried(context.Background(), "Send", f, &logicgen.SendRequest{})
+			if n != c.calls || !errors.Is(err, c.want) && err != c.want {
+				t.Errorf("%d calls, error %v; want %d, %v", n, err, c.calls, c.want)
+			}
+		})
 	}
 }

@@ -5,16 +5,18 @@
 // Logic nodes register as ServiceLogic at their Kitex address; gateways find them through
 // a Resolver and balance over them. Gateway nodes register as ServiceGateway at their push
 // address (the route table's node id, which logic dials), with their public IM addresses
-// as tags (TagTCP, TagWS).
+// as tags (TagTCP, TagWS), so the edge can tell a logging-in app every gateway (Gateways).
 //
 // Without endpoints nothing here is used: static addresses keep working and one process
 // needs no etcd.
 package discovery
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/cloudwego/kitex/pkg/discovery"
 	"github.com/cloudwego/kitex/pkg/registry"
+	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	etcd "github.com/kitex-contrib/registry-etcd"
 	"github.com/kitex-contrib/registry-etcd/retry"
 )
@@ -131,4 +134,61 @@ func NewResolver(c Config) (discovery.Resolver, error) {
 		return nil, fmt.Errorf("discovery: etcd resolver: %w", err)
 	}
 	return r, nil
+}
+
+// GatewayAddrs are the addresses of one live gateway node.
+type GatewayAddrs struct {
+	Node string // its push address, the route table's node id
+	TCP  string // where apps connect (TagTCP)
+	WS   string // "" when it serves no WebSocket (TagWS)
+}
+
+// Gateways lists the live gateway nodes, for the edge to hand apps every address. It
+// caches an answer for a few seconds, so a burst of logins costs etcd one read.
+type Gateways struct {
+	r   discovery.Resolver
+	ttl time.Duration
+
+	mu      sync.Mutex
+	cached  []GatewayAddrs
+	fetched time.Time
+}
+
+// NewGateways lists ServiceGateway through r, caching each answer for ttl.
+func NewGateways(r discovery.Resolver, ttl time.Duration) *Gateways {
+	return &Gateways{r: r, ttl: ttl}
+}
+
+// ErrNoGateway says etcd lists no gateway node.
+var ErrNoGateway = errors.New("discovery: no gateway registered")
+
+// List returns the gateways that registered an IM TCP address, sorted by node so every
+// caller sees the same order. When etcd cannot be read it returns the last list it had,
+// if any, with the error.
+func (g *Gateways) List(ctx context.Context) ([]GatewayAddrs, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.fetched.IsZero() && time.Since(g.fetched) < g.ttl {
+		return g.cached, nil
+	}
+	desc := g.r.Target(ctx, rpcinfo.NewEndpointInfo(ServiceGateway, "", nil, nil))
+	res, err := g.r.Resolve(ctx, desc)
+	if err != nil {
+		return g.cached, fmt.Errorf("discovery: list gateways: %w", err)
+	}
+	out := make([]GatewayAddrs, 0, len(res.Instances))
+	for _, in := range res.Instances {
+		a := GatewayAddrs{Node: in.Address().String()}
+		a.TCP, _ = in.Tag(TagTCP)
+		a.WS, _ = in.Tag(TagWS)
+		if a.TCP != "" {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return g.cached, ErrNoGateway
+	}
+	slices.SortFunc(out, func(a, b GatewayAddrs) int { return strings.Compare(a.Node, b.Node) })
+	g.cached, g.fetched = out, time.Now()
+	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -19,8 +21,36 @@ type loginRequest struct {
 }
 
 type imAddrs struct {
+	TCP   string   `json:"tcp"`
+	WS    string   `json:"ws"`
+	Nodes []IMNode `json:"nodes,omitempty"`
+}
+
+// IMNode is one gateway's addresses, as /v1/login lists them.
+type IMNode struct {
 	TCP string `json:"tcp"`
-	WS  string `json:"ws"`
+	WS  string `json:"ws,omitempty"`
+}
+
+// imFor is what /v1/login tells user to connect to: with a gateway list, every gateway,
+// starting at one picked by the user id (users spread over the gateways, and a user's
+// devices meet on the same one), the first also as tcp and ws; else, or while the list
+// cannot be had, the configured addresses.
+func (s *Server) imFor(ctx context.Context, user string) imAddrs {
+	static := imAddrs{TCP: s.cfg.IMTCP, WS: s.cfg.IMWS}
+	if s.imNodes == nil {
+		return static
+	}
+	nodes, err := s.imNodes(ctx)
+	if len(nodes) == 0 {
+		s.log.WarnContext(ctx, "login: no gateway list; naming the configured IM address", "err", err)
+		return static
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(user))
+	k := int(h.Sum32() % uint32(len(nodes)))
+	ordered := append(slices.Clone(nodes[k:]), nodes[:k]...)
+	return imAddrs{TCP: ordered[0].TCP, WS: ordered[0].WS, Nodes: ordered}
 }
 
 type loginResponse struct {
@@ -76,5 +106,5 @@ func (s *Server) login(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	c.JSON(200, loginResponse{Token: token, ExpiresAt: exp.UTC(), UserID: u.UserId, Kind: u.Kind,
-		IM: imAddrs{TCP: s.cfg.IMTCP, WS: s.cfg.IMWS}})
+		IM: s.imFor(ctx, u.UserId)})
 }

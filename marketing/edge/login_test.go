@@ -42,12 +42,18 @@ func (tokensValidLogic) CheckToken(context.Context, *logicgen.CheckTokenRequest)
 
 func startEdge(t *testing.T, lg logicgen.LogicService) (*Server, *auth.Tokens) {
 	t.Helper()
+	return startEdgeWith(t, Deps{Logic: lg})
+}
+
+// startEdgeWith starts an edge on deps, with its own tokens.
+func startEdgeWith(t *testing.T, deps Deps) (*Server, *auth.Tokens) {
+	t.Helper()
 	tk, err := auth.NewTokens([]byte(strings.Repeat("s", 32)), time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(Config{Addr: "127.0.0.1:0", IMTCP: "127.0.0.1:8800", IMWS: "ws://127.0.0.1:8801/ws", MaxBodyBytes: 1024},
-		Deps{Logic: lg, Tokens: tk})
+	deps.Tokens = tk
+	s := New(Config{Addr: "127.0.0.1:0", IMTCP: "127.0.0.1:8800", IMWS: "ws://127.0.0.1:8801/ws", MaxBodyBytes: 1024}, deps)
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,10 @@ type Deps struct {
 	// LoginMetrics counts login attempts (ratelimit.NewLoginMetrics); nil counts none.
 	// Logins are throttled with Limiter's login classes; without a Limiter they are not.
 	LoginMetrics *ratelimit.LoginMetrics
+	// IMNodes, when set, lists the live gateways (etcd): /v1/login then names them all,
+	// starting at one picked by the user id, and Config's IMTCP and IMWS are what it names
+	// only while the list cannot be had. nil: Config's addresses alone.
+	IMNodes func(ctx context.Context) ([]IMNode, error)
 	// Clicks, when set, counts a successful action that carries ClickHeader as a click on
 	// that campaign (the campaign store); nil counts none.
 	Clicks Clicks
@@ -86,6 +90,7 @@ type Server struct {
 	checks      *tokenChecks
 	idem        idempotency.Store
 	clicks      Clicks
+	imNodes     func(ctx context.Context) ([]IMNode, error)
 	log         *slog.Logger
 	tp          trace.TracerProvider // nil: no server spans
 	prop        propagation.TextMapPropagator
@@ -124,7 +129,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg: cfg, logic: deps.Logic, tokens: deps.Tokens, logins: logins,
 		checks:  &tokenChecks{now: time.Now, m: map[string]tokenCheck{}},
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
-		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks,
+		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks, imNodes: deps.IMNodes,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,
 		done: make(chan struct{}),
 	}

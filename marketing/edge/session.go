@@ -173,5 +173,5 @@ func (s *Server) changePassword(ctx context.Context, c *app.RequestContext) {
 	}
 	s.log.InfoContext(ctx, "password changed; earlier tokens revoked", "user", cl.UserID)
 	c.JSON(200, loginResponse{Token: token, ExpiresAt: exp.UTC(), UserID: cl.UserID, Kind: cl.Kind,
-		IM: imAddrs{TCP: s.cfg.IMTCP, WS: s.cfg.IMWS}})
+		IM: s.imFor(ctx, cl.UserID)})
 }
