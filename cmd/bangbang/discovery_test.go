@@ -33,15 +33,16 @@ func startEtcd(t *testing.T) string {
 	return clientAddr
 }
 
-// dialAt logs user in through the edge and connects the SDK to the gateway at addr.
-func dialAt(t *testing.T, ctx context.Context, s system, addr, user, device string) *client.Client {
+// dialAt logs user in through the edge and connects the SDK to the gateway at addr, with
+// more gateways to go to when that one is lost.
+func dialAt(t *testing.T, ctx context.Context, s system, addr string, more []string, user, device string) *client.Client {
 	t.Helper()
 	lr, err := login(ctx, s.edge, user, "demo")
 	if err != nil {
 		t.Fatalf("login %s: %v", user, err)
 	}
 	c, err := client.Dial(ctx, client.Config{
-		Addr: addr, DeviceID: device,
+		Addr: addr, Addrs: more, DeviceID: device,
 		Token:        func(ctx context.Context) (string, error) { return lr.Token, nil },
 		ReconnectMin: 50 * time.Millisecond, ReconnectMax: 500 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("client", user+"/"+device),
@@ -87,8 +88,9 @@ func waitNodes(ctx context.Context, t *testing.T, r kitexdiscovery.Resolver, ser
 // TestClusterOnEtcd runs two logic nodes and two gateways as separate processes that find
 // each other only through etcd (their --logic-addr points nowhere), on PostgreSQL and
 // Redis: users on different gateways chat; a logic node killed with -9 leaves the chat
-// going through the other, without a lost or doubled message, and drops out of etcd when
-// its lease runs out.
+// going through the other, and a gateway killed with -9 moves its clients to the other
+// one, without a lost or doubled message; each dead node drops out of etcd (and out of the
+// edge's login answer) when its lease runs out.
 func TestClusterOnEtcd(t *testing.T) {
 	t.Parallel()
 	etcd := startEtcd(t)
@@ -102,9 +104,10 @@ func TestClusterOnEtcd(t *testing.T) {
 	la := start(t, "logic-a", env, []string{logicA}, append(logicArgs(logicA), "--demo")...)
 	start(t, "logic-b", env, []string{logicB}, logicArgs(logicB)...)
 	var tcp, push [2]string
+	var gw [2]*proc
 	for i := range 2 {
 		tcp[i], push[i] = freeAddr(t), freeAddr(t)
-		start(t, fmt.Sprintf("gateway-%d", i+1), env, []string{tcp[i], push[i]}, "gateway", "--metrics-addr", "-", "--log-level", "debug",
+		gw[i] = start(t, fmt.Sprintf("gateway-%d", i+1), env, []string{tcp[i], push[i]}, "gateway", "--metrics-addr", "-", "--log-level", "debug",
 			"--data-dir", dataDir, "--logic-addr", nowhere, "--push-addr", push[i], "--tcp-addr", tcp[i], "--ws-addr", "-")
 	}
 	edgeAddr := freeAddr(t)
@@ -121,9 +124,19 @@ func TestClusterOnEtcd(t *testing.T) {
 	waitNodes(ctx, t, r, discovery.ServiceLogic, []string{logicA, logicB}, 10*time.Second)
 	waitNodes(ctx, t, r, discovery.ServiceGateway, []string{push[0], push[1]}, 10*time.Second)
 
+	// The edge names both gateways, from etcd.
+	lr, err := login(ctx, s.edge, "m1020", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lr.gateways(); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(tcp[:]))) || lr.IM.TCP != got[0] {
+		t.Fatalf("login names gateways %v (first %s), want both of %v", got, lr.IM.TCP, tcp)
+	}
+
 	// Users of their own: the Redis route table is shared with any other run on this host.
-	sender := dialAt(t, ctx, s, tcp[0], "m1020", "phone")
-	receiver := dialAt(t, ctx, s, tcp[1], "c1020", "phone")
+	// Each knows both gateways, starting on a different one.
+	sender := dialAt(t, ctx, s, tcp[0], []string{tcp[1]}, "m1020", "phone")
+	receiver := dialAt(t, ctx, s, tcp[1], []string{tcp[0]}, "c1020", "phone")
 	send := func(prefix string, n int) []string {
 		t.Helper()
 		var texts []string
@@ -145,6 +158,25 @@ func TestClusterOnEtcd(t *testing.T) {
 	sent = send("after", 10)
 	wantTexts(t, receiveFrom(t, receiver, "m1020", 10), sent...)
 	waitNodes(ctx, t, r, discovery.ServiceLogic, []string{logicB}, discovery.DefaultLeaseTTL+15*time.Second)
+
+	// The sender's gateway dies: the SDK moves to the other one and carries on; what it
+	// had acked is there, nothing twice.
+	gw[0].kill()
+	sent = send("moved", 10)
+	wantTexts(t, receiveFrom(t, receiver, "m1020", 10), sent...)
+	waitNodes(ctx, t, r, discovery.ServiceGateway, []string{push[1]}, discovery.DefaultLeaseTTL+15*time.Second)
+	// The edge reads etcd again once its list is gatewayListTTL old.
+	for deadline := time.Now().Add(gatewayListTTL + 5*time.Second); ; {
+		lr, err := login(ctx, s.edge, "m1020", "demo")
+		if err == nil && slices.Equal(lr.gateways(), []string{tcp[1]}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("login after the gateway died names %v (%v), want only %s", lr.gateways(), err, tcp[1])
+		}
+		time.Sleep(200 * time.Millisecond) // polling the edge for a condition, not synchronising on time
+	}
+
 	// Nothing more arrives: no message was stored twice.
 	sent = send("last", 1)
 	wantTexts(t, receiveFrom(t, receiver, "m1020", 1), sent...)

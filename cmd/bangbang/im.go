@@ -40,9 +40,21 @@ type loginResult struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
 	IM        struct {
-		TCP string `json:"tcp"`
-		WS  string `json:"ws"`
+		TCP   string `json:"tcp"`
+		WS    string `json:"ws"`
+		Nodes []struct {
+			TCP string `json:"tcp"`
+		} `json:"nodes"`
 	} `json:"im"`
+}
+
+// gateways are the IM TCP addresses login named, in the order to try them.
+func (lr loginResult) gateways() []string {
+	var out []string
+	for _, n := range lr.IM.Nodes {
+		out = append(out, n.TCP)
+	}
+	return out
 }
 
 func login(ctx context.Context, edge, user, password string) (loginResult, error) {
@@ -75,6 +87,7 @@ func login(ctx context.Context, edge, user, password string) (loginResult, error
 // logs in again when the token expires, so a long `listen` survives expiry.
 func connect(ctx context.Context, f imFlags) (*client.Client, error) {
 	addr, token := f.addr, f.token
+	var more []string // the other gateways login named
 	if token == "" {
 		if f.user == "" {
 			return nil, errors.New("--user (and --password) or --token is required")
@@ -85,7 +98,7 @@ func connect(ctx context.Context, f imFlags) (*client.Client, error) {
 		}
 		token = lr.Token
 		if addr == "" {
-			addr = lr.IM.TCP
+			addr, more = lr.IM.TCP, lr.gateways()
 		}
 	}
 	if addr == "" {
@@ -94,6 +107,7 @@ func connect(ctx context.Context, f imFlags) (*client.Client, error) {
 	first := true
 	return client.Dial(ctx, client.Config{
 		Addr:           addr,
+		Addrs:          more,
 		DeviceID:       f.device,
 		Platform:       "cli",
 		TracerProvider: f.tracer,
