@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,21 +18,41 @@ import (
 	"github.com/bangbang-im/bangbang/internal/discovery"
 )
 
-// startEtcd runs a one-member etcd (Debian's etcd-server package, which .ci/run installs)
-// for the test and returns its client address. Without the package the test is skipped.
-func startEtcd(t *testing.T) string {
+// etcdNode is a one-member etcd (Debian's etcd-server package, which .ci/run installs) run
+// for a test; it can be killed and started again at the same address.
+type etcdNode struct {
+	t                 *testing.T
+	bin, client, peer string
+	dataDir           string
+	p                 *proc
+}
+
+// startEtcd starts an etcd for the test on dataDir ("" for a new one). Without the package
+// the test is skipped.
+func startEtcd(t *testing.T) *etcdNode {
 	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		t.Skip("etcd is not installed (apt-get install etcd-server; .ci/run installs it): the cluster test needs it")
 	}
-	clientAddr, peer := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, "--name", "test", "--data-dir", t.TempDir(),
-		"--listen-client-urls", "http://"+clientAddr, "--advertise-client-urls", "http://"+clientAddr,
-		"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
-		"--initial-cluster", "test=http://"+peer, "--log-level", "warn")
-	startCmd(t, "etcd", cmd, []string{clientAddr})
-	return clientAddr
+	e := &etcdNode{t: t, bin: bin, client: freeAddr(t), peer: freeAddr(t)}
+	e.start("")
+	return e
+}
+
+// start runs etcd on dataDir, or on a new, empty one when dataDir is "".
+func (e *etcdNode) start(dataDir string) string {
+	e.t.Helper()
+	if dataDir == "" {
+		dataDir = e.t.TempDir()
+	}
+	e.dataDir = dataDir
+	cmd := exec.Command(e.bin, "--name", "test", "--data-dir", dataDir,
+		"--listen-client-urls", "http://"+e.client, "--advertise-client-urls", "http://"+e.client,
+		"--listen-peer-urls", "http://"+e.peer, "--initial-advertise-peer-urls", "http://"+e.peer,
+		"--initial-cluster", "test=http://"+e.peer, "--log-level", "warn")
+	e.p = startCmd(e.t, "etcd", cmd, []string{e.client})
+	return dataDir
 }
 
 // dialAt logs user in through the edge and connects the SDK to the gateway at addr, with
@@ -71,7 +93,7 @@ func registeredNodes(ctx context.Context, r kitexdiscovery.Resolver, service str
 // waitNodes waits until etcd lists exactly want for service.
 func waitNodes(ctx context.Context, t *testing.T, r kitexdiscovery.Resolver, service string, want []string, within time.Duration) {
 	t.Helper()
-	slices.Sort(want)
+	want = slices.Sorted(slices.Values(want))
 	deadline := time.Now().Add(within)
 	for {
 		got := registeredNodes(ctx, r, service)
@@ -85,6 +107,70 @@ func waitNodes(ctx context.Context, t *testing.T, r kitexdiscovery.Resolver, ser
 	}
 }
 
+// cluster is two logic nodes, two gateways and an edge as processes that find each other
+// only through etcd (their --logic-addr points nowhere), on PostgreSQL and Redis, with
+// demo users up to m1030 and c1030.
+type cluster struct {
+	etcd      *etcdNode
+	r         kitexdiscovery.Resolver // reads etcd as the nodes do
+	logic     [2]*proc
+	logicAddr [2]string
+	gw        [2]*proc
+	gwArgs    [2][]string
+	tcp, push [2]string
+	s         system
+}
+
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	c := &cluster{etcd: startEtcd(t)}
+	env := []string{"DATABASE_URL=" + pgSchema(t), "REDIS_ADDR=127.0.0.1:6379", "ETCD_ENDPOINTS=" + c.etcd.client}
+	dataDir := t.TempDir() // shared: the token secret lives there
+	nowhere := freeAddr(t) // nothing listens: every logic client must go through etcd
+	for i := range 2 {
+		c.logicAddr[i] = freeAddr(t)
+		args := []string{"logic", "--metrics-addr", "-", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", c.logicAddr[i]}
+		if i == 0 {
+			args = append(args, "--demo", "--demo-users", "30")
+		}
+		c.logic[i] = start(t, fmt.Sprintf("logic-%d", i+1), env, []string{c.logicAddr[i]}, args...)
+	}
+	for i := range 2 {
+		c.tcp[i], c.push[i] = freeAddr(t), freeAddr(t)
+		c.gwArgs[i] = []string{"gateway", "--metrics-addr", "-", "--log-level", "debug",
+			"--data-dir", dataDir, "--logic-addr", nowhere, "--push-addr", c.push[i], "--tcp-addr", c.tcp[i], "--ws-addr", "-"}
+		c.gw[i] = start(t, fmt.Sprintf("gateway-%d", i+1), env, []string{c.tcp[i], c.push[i]}, c.gwArgs[i]...)
+	}
+	edgeAddr := freeAddr(t)
+	start(t, "edge", env, []string{edgeAddr}, "edge", "--metrics-addr", "-", "--data-dir", dataDir, "--logic-addr", nowhere,
+		"--edge-addr", edgeAddr, "--tcp-addr", c.tcp[0])
+	c.s = system{edge: "http://" + edgeAddr}
+	var err error
+	if c.r, err = discovery.NewResolver(discovery.Config{Endpoints: []string{c.etcd.client}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[:], 10*time.Second)
+	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[:], 10*time.Second)
+	return c
+}
+
+// chat sends n messages from sender to receiver (user to) and checks they arrive once,
+// in order.
+func chat(t *testing.T, ctx context.Context, sender, receiver *client.Client, from, to, prefix string, n int) {
+	t.Helper()
+	var texts []string
+	for i := 1; i <= n; i++ {
+		text := fmt.Sprintf("%s %d", prefix, i)
+		if _, err := sender.Send(ctx, to, "text/plain", []byte(text)); err != nil {
+			t.Fatalf("send %q: %v", text, err)
+		}
+		texts = append(texts, text)
+	}
+	wantTexts(t, receiveFrom(t, receiver, from, n), texts...)
+}
+
 // TestClusterOnEtcd runs two logic nodes and two gateways as separate processes that find
 // each other only through etcd (their --logic-addr points nowhere), on PostgreSQL and
 // Redis: users on different gateways chat; a logic node killed with -9 leaves the chat
@@ -93,36 +179,10 @@ func waitNodes(ctx context.Context, t *testing.T, r kitexdiscovery.Resolver, ser
 // edge's login answer) when its lease runs out.
 func TestClusterOnEtcd(t *testing.T) {
 	t.Parallel()
-	etcd := startEtcd(t)
-	env := []string{"DATABASE_URL=" + pgSchema(t), "REDIS_ADDR=127.0.0.1:6379", "ETCD_ENDPOINTS=" + etcd}
-	dataDir := t.TempDir() // shared: the token secret lives there
-	nowhere := freeAddr(t) // nothing listens: every logic client must go through etcd
-	logicA, logicB := freeAddr(t), freeAddr(t)
-	logicArgs := func(addr string) []string {
-		return []string{"logic", "--metrics-addr", "-", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", addr}
-	}
-	la := start(t, "logic-a", env, []string{logicA}, append(logicArgs(logicA), "--demo")...)
-	start(t, "logic-b", env, []string{logicB}, logicArgs(logicB)...)
-	var tcp, push [2]string
-	var gw [2]*proc
-	for i := range 2 {
-		tcp[i], push[i] = freeAddr(t), freeAddr(t)
-		gw[i] = start(t, fmt.Sprintf("gateway-%d", i+1), env, []string{tcp[i], push[i]}, "gateway", "--metrics-addr", "-", "--log-level", "debug",
-			"--data-dir", dataDir, "--logic-addr", nowhere, "--push-addr", push[i], "--tcp-addr", tcp[i], "--ws-addr", "-")
-	}
-	edgeAddr := freeAddr(t)
-	start(t, "edge", env, []string{edgeAddr}, "edge", "--metrics-addr", "-", "--data-dir", dataDir, "--logic-addr", nowhere,
-		"--edge-addr", edgeAddr, "--tcp-addr", tcp[0])
-	s := system{edge: "http://" + edgeAddr}
-
+	c := startCluster(t)
+	s, tcp := c.s, c.tcp
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := discovery.NewResolver(discovery.Config{Endpoints: []string{etcd}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitNodes(ctx, t, r, discovery.ServiceLogic, []string{logicA, logicB}, 10*time.Second)
-	waitNodes(ctx, t, r, discovery.ServiceGateway, []string{push[0], push[1]}, 10*time.Second)
 
 	// The edge names both gateways, from etcd.
 	lr, err := login(ctx, s.edge, "m1020", "demo")
@@ -137,34 +197,19 @@ func TestClusterOnEtcd(t *testing.T) {
 	// Each knows both gateways, starting on a different one.
 	sender := dialAt(t, ctx, s, tcp[0], []string{tcp[1]}, "m1020", "phone")
 	receiver := dialAt(t, ctx, s, tcp[1], []string{tcp[0]}, "c1020", "phone")
-	send := func(prefix string, n int) []string {
-		t.Helper()
-		var texts []string
-		for i := 1; i <= n; i++ {
-			text := fmt.Sprintf("%s %d", prefix, i)
-			if _, err := sender.Send(ctx, "c1020", "text/plain", []byte(text)); err != nil {
-				t.Fatalf("send %q: %v", text, err)
-			}
-			texts = append(texts, text)
-		}
-		return texts
-	}
-	sent := send("before", 10)
-	wantTexts(t, receiveFrom(t, receiver, "m1020", 10), sent...)
+	chat(t, ctx, sender, receiver, "m1020", "c1020", "before", 10)
 
-	la.kill()
-	// The gateways still find logic-a in etcd until its lease runs out; a call that cannot
-	// reach it is retried on logic-b.
-	sent = send("after", 10)
-	wantTexts(t, receiveFrom(t, receiver, "m1020", 10), sent...)
-	waitNodes(ctx, t, r, discovery.ServiceLogic, []string{logicB}, discovery.DefaultLeaseTTL+15*time.Second)
+	c.logic[0].kill()
+	// The gateways still find logic-1 in etcd until its lease runs out; a call that cannot
+	// reach it is made again, on whichever node the balancer picks.
+	chat(t, ctx, sender, receiver, "m1020", "c1020", "after", 10)
+	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[1:], discovery.DefaultLeaseTTL+15*time.Second)
 
 	// The sender's gateway dies: the SDK moves to the other one and carries on; what it
 	// had acked is there, nothing twice.
-	gw[0].kill()
-	sent = send("moved", 10)
-	wantTexts(t, receiveFrom(t, receiver, "m1020", 10), sent...)
-	waitNodes(ctx, t, r, discovery.ServiceGateway, []string{push[1]}, discovery.DefaultLeaseTTL+15*time.Second)
+	c.gw[0].kill()
+	chat(t, ctx, sender, receiver, "m1020", "c1020", "moved", 10)
+	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[1:], discovery.DefaultLeaseTTL+15*time.Second)
 	// The edge reads etcd again once its list is gatewayListTTL old.
 	for deadline := time.Now().Add(gatewayListTTL + 5*time.Second); ; {
 		lr, err := login(ctx, s.edge, "m1020", "demo")
@@ -178,6 +223,116 @@ func TestClusterOnEtcd(t *testing.T) {
 	}
 
 	// Nothing more arrives: no message was stored twice.
-	sent = send("last", 1)
-	wantTexts(t, receiveFrom(t, receiver, "m1020", 1), sent...)
+	chat(t, ctx, sender, receiver, "m1020", "c1020", "last", 1)
+}
+
+// TestClusterDrills performs, on the etcd cluster, what an operator's day brings: the
+// same device logging in on the other gateway (the first session is kicked there), a
+// gateway drained for a deploy (its clients move to the other gateway, nothing lost), and
+// etcd killed, then back with its data, then back empty (the chat never stops, logins
+// keep naming the gateways, and every node is registered again).
+func TestClusterDrills(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	s, tcp := c.s, c.tcp
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// Same device, other gateway: the older session is kicked (REPLACED) by its gateway.
+	first := dialAt(t, ctx, s, tcp[0], nil, "m1021", "tablet")
+	dialAt(t, ctx, s, tcp[1], nil, "m1021", "tablet")
+	select {
+	case <-first.Done():
+		if !errors.Is(first.Err(), client.ErrKicked) {
+			t.Fatalf("first session ended with %v, want ErrKicked", first.Err())
+		}
+	case <-ctx.Done():
+		t.Fatal("the first session of m1021/tablet was not kicked when the device logged in on the other gateway")
+	}
+
+	// A deploy: gateway-2 drains (SIGTERM) under its client, which moves to gateway-1.
+	sender := dialAt(t, ctx, s, tcp[0], []string{tcp[1]}, "m1022", "phone")
+	receiver := dialAt(t, ctx, s, tcp[1], []string{tcp[0]}, "c1022", "phone")
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "before drain", 5)
+	c.gw[1].stop()
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "after drain", 5)
+	c.gw[1] = start(t, "gateway-2b", []string{"ETCD_ENDPOINTS=" + c.etcd.client}, []string{tcp[1]}, c.gwArgs[1]...)
+	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[:], 10*time.Second)
+
+	// etcd dies: the nodes keep what they resolved, the chat goes on, logins still name
+	// the gateways (the edge's last list).
+	dataDir := c.etcd.dataDir
+	c.etcd.p.kill()
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "etcd down", 5)
+	if lr, err := login(ctx, s.edge, "m1022", "demo"); err != nil || len(lr.gateways()) != 2 {
+		t.Fatalf("login with etcd down: %v (%v), want both gateways", lr.gateways(), err)
+	}
+	// Back with its data: the leases it kept are renewed.
+	c.etcd.start(dataDir)
+	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[:], 20*time.Second)
+	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[:], 20*time.Second)
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "etcd back", 5)
+	// Back empty (a lost member replaced): every node registers again by itself.
+	c.etcd.p.kill()
+	c.etcd.start("")
+	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[:], 20*time.Second)
+	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[:], 20*time.Second)
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "etcd empty", 5)
+}
+
+// TestLocalClusterScript brings deploy/local/cluster.sh's cluster up on its own loopback
+// addresses, checks what the script promises (every process ready, login naming both
+// gateways, users on different gateways chatting), and brings it down again.
+func TestLocalClusterScript(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("etcd"); err != nil {
+		t.Skip("etcd is not installed (apt-get install etcd-server; .ci/run installs it): the cluster script needs it")
+	}
+	const net = "127.0.3"
+	dir := t.TempDir()
+	script := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("../../deploy/local/cluster.sh", args...)
+		cmd.Env = append(cleanEnv(), "CLUSTER_NET="+net, "CLUSTER_DIR="+dir, "CLUSTER_BIN="+binary,
+			"DATABASE_URL="+pgSchema(t), "REDIS_ADDR=127.0.0.1:6379")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			logs, _ := exec.Command("sh", "-c", "tail -n 20 "+dir+"/*.log").CombinedOutput()
+			t.Fatalf("cluster.sh %v: %v\n%s\n%s", args, err, out, logs)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() { script("down") })
+	script("up")
+	status := script("status")
+	for _, name := range []string{"etcd", "sim", "logic-1", "logic-2", "gateway-1", "gateway-2", "edge", "admin", "campaign"} {
+		if !strings.Contains(status, name+": ready") && !strings.Contains(status, name+": running (") {
+			t.Errorf("status does not show %s up:\n%s", name, status)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := system{edge: "http://" + net + ".1:8700"}
+	gws := []string{net + ".21:8800", net + ".22:8800"}
+	lr, err := login(ctx, s.edge, "m1015", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lr.gateways(); !slices.Equal(slices.Sorted(slices.Values(got)), gws) {
+		t.Fatalf("login names gateways %v, want %v", got, gws)
+	}
+	sender := dialAt(t, ctx, s, gws[0], gws[1:], "m1015", "phone")
+	receiver := dialAt(t, ctx, s, gws[1], gws[:1], "c1015", "phone")
+	if _, err := sender.Send(ctx, "c1015", "text/plain", []byte("across the cluster")); err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, receiveFrom(t, receiver, "m1015", 1), "across the cluster")
+
+	sender.Close()
+	receiver.Close()
+	script("down")
+	if status := script("status"); strings.Count(status, ": stopped") != 9 {
+		t.Errorf("after down:\n%s", status)
+	}
 }

@@ -149,11 +149,19 @@ func (s *session) answerSend(ps *pendingSend, resp *logicgen.SendResponse, err e
 	if err == nil && resp == nil {
 		err = &common.IMError{Code: int32(common.ErrorCode_INTERNAL), Message: "internal error"}
 	}
+	// The request is accounted (span ended, metric observed) before its answer is queued:
+	// a client that has read the answer finds it counted.
 	if err != nil {
-		s.replyErrorOn(ps.r, f, s.failure(ps.ctx, f, "send", err))
+		e := s.failure(ps.ctx, f, "send", err)
+		ps.r.note(e)
+		s.end(ps.r)
+		ps.r = nil
+		s.replyOn(nil, f, protocol.OpError, e)
 		return
 	}
-	s.replyOn(ps.r, f, protocol.OpSendAck, &frame.SendAck{
+	s.end(ps.r)
+	ps.r = nil
+	s.replyOn(nil, f, protocol.OpSendAck, &frame.SendAck{
 		ClientMsgId: ps.req.ClientMsgId,
 		MsgId:       resp.GetMsgId(),
 		ConvId:      resp.GetConvId(),

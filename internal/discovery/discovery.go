@@ -159,6 +159,9 @@ func NewGateways(r discovery.Resolver, ttl time.Duration) *Gateways {
 	return &Gateways{r: r, ttl: ttl}
 }
 
+// listTimeout bounds one read of the gateway list from etcd.
+const listTimeout = time.Second
+
 // ErrNoGateway says etcd lists no gateway node.
 var ErrNoGateway = errors.New("discovery: no gateway registered")
 
@@ -171,6 +174,9 @@ func (g *Gateways) List(ctx context.Context) ([]GatewayAddrs, error) {
 	if !g.fetched.IsZero() && time.Since(g.fetched) < g.ttl {
 		return g.cached, nil
 	}
+	// etcd away must not hold a login: the last list serves meanwhile.
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
 	desc := g.r.Target(ctx, rpcinfo.NewEndpointInfo(ServiceGateway, "", nil, nil))
 	res, err := g.r.Resolve(ctx, desc)
 	if err != nil {
