@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +16,10 @@ import (
 	kitexdiscovery "github.com/cloudwego/kitex/pkg/discovery"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 
+	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/client"
 	"github.com/bangbang-im/bangbang/internal/discovery"
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
 // etcdNode is a one-member etcd (Debian's etcd-server package, which .ci/run installs) run
@@ -289,12 +293,12 @@ func TestLocalClusterScript(t *testing.T) {
 		t.Skip("etcd is not installed (apt-get install etcd-server; .ci/run installs it): the cluster script needs it")
 	}
 	const net = "127.0.3"
-	dir := t.TempDir()
+	dir, db := t.TempDir(), pgSchema(t)
 	script := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("../../deploy/local/cluster.sh", args...)
 		cmd.Env = append(cleanEnv(), "CLUSTER_NET="+net, "CLUSTER_DIR="+dir, "CLUSTER_BIN="+binary,
-			"DATABASE_URL="+pgSchema(t), "REDIS_ADDR=127.0.0.1:6379")
+			"DATABASE_URL="+db, "REDIS_ADDR=127.0.0.1:6379", "BANGBANG_ADMIN_KEY="+testAdminKey)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			logs, _ := exec.Command("sh", "-c", "tail -n 20 "+dir+"/*.log").CombinedOutput()
@@ -328,6 +332,46 @@ func TestLocalClusterScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTexts(t, receiveFrom(t, receiver, "m1015", 1), "across the cluster")
+
+	// A campaign, run by the campaign worker (which finds logic through etcd), reaches
+	// merchants on both gateways once each.
+	api := staffAPI{t, "http://" + net + ".1:8701"}
+	var rep campaign.ImportReport
+	if st := api.call("POST", "/admin/v1/merchants/import", "text/csv", strings.NewReader("id,name,tags\nk0001,Shop 1,cluster\nk0002,Shop 2,cluster\n"), &rep); st != 200 || rep.Created != 2 {
+		t.Fatalf("import: %d %+v", st, rep)
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "data", "token.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := auth.NewTokens([]byte(strings.TrimSpace(string(secret))), time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var camp campaign.Campaign
+	spec := campaign.Spec{Name: "both gateways", Rate: 100, Audience: campaign.Audience{Segment: &campaign.Segment{Tags: []string{"cluster"}}},
+		Message: campaign.Message{Title: "Hi {{.Name}}", Body: "From the cluster"}}
+	if st := api.json("POST", "/admin/v1/campaigns", spec, &camp); st != 201 {
+		t.Fatalf("create: %d", st)
+	}
+	inboxes := []*campaignInbox{
+		watchInbox(dialMerchant(t, system{imAddr: gws[0]}, tk, "k0001"), camp.ID),
+		watchInbox(dialMerchant(t, system{imAddr: gws[1]}, tk, "k0002"), camp.ID),
+	}
+	if st := api.json("POST", "/admin/v1/campaigns/"+camp.ID+"/start", nil, &camp); st != 200 {
+		t.Fatalf("start: %d", st)
+	}
+	for i, in := range inboxes {
+		if m := in.first(t); !strings.Contains(string(m.Body), fmt.Sprintf(`"title":"Hi Shop %d"`, i+1)) {
+			t.Fatalf("k000%d got %s", i+1, m.Body)
+		}
+	}
+	done := api.waitCampaign(camp.ID, "finished and delivered to both", func(c campaign.Campaign) bool {
+		return c.State == campaign.StateFinished && c.Stats.Delivered == 2
+	})
+	if done.Stats.Sent != 2 || inboxes[0].count() != 1 || inboxes[1].count() != 1 {
+		t.Fatalf("stats %+v; shown %d and %d times", done.Stats, inboxes[0].count(), inboxes[1].count())
+	}
 
 	sender.Close()
 	receiver.Close()
