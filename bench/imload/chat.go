@@ -73,7 +73,7 @@ func runChat(ctx context.Context, cfg chatConfig, log *slog.Logger) (chatResult,
 	if _, err := raiseNoFile(nSend + cfg.Pairs); err != nil {
 		return res, fmt.Errorf("chat: %w", err)
 	}
-	merchants, customers := demoUsers(cfg.Pairs)
+	merchants, customers := demoUsersFrom(cfg.UserOffset, cfg.Pairs)
 	tokens, addr, err := cfg.tokensFor(ctx, append(merchants, customers...))
 	if err != nil {
 		return res, fmt.Errorf("chat: %w", err)

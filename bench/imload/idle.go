@@ -63,7 +63,7 @@ func runIdle(ctx context.Context, cfg idleConfig, log *slog.Logger) (idleResult,
 		return res, fmt.Errorf("idle: %w", err)
 	}
 	log.Info("file descriptors", "limit", lim)
-	merchants, customers := demoUsers(cfg.DemoUsers)
+	merchants, customers := demoUsersFrom(cfg.UserOffset, cfg.DemoUsers)
 	users := append(merchants, customers...)
 	tokens, addr, err := cfg.tokensFor(ctx, users)
 	if err != nil {

@@ -106,10 +106,13 @@ func (t target) tokensFor(ctx context.Context, users []string) (map[string]strin
 }
 
 // demoUsers are the seeded merchants (m1001…) and customers (c1001…), n of each.
-func demoUsers(n int) (merchants, customers []string) {
+func demoUsers(n int) (merchants, customers []string) { return demoUsersFrom(0, n) }
+
+// demoUsersFrom are n seeded merchants and customers after the first offset.
+func demoUsersFrom(offset, n int) (merchants, customers []string) {
 	for i := range n {
-		merchants = append(merchants, fmt.Sprintf("m%d", 1001+i))
-		customers = append(customers, fmt.Sprintf("c%d", 1001+i))
+		merchants = append(merchants, fmt.Sprintf("m%d", 1001+offset+i))
+		customers = append(customers, fmt.Sprintf("c%d", 1001+offset+i))
 	}
 	return merchants, customers
 }

@@ -51,6 +51,10 @@ type target struct {
 	// of logging every user in through the edge (thousands of bcrypt checks, and the
 	// edge's per-address login limit). --addr is then required.
 	TokenSecret string
+	// UserOffset skips the first demo users: chat and idle then use m(1001+offset)… and
+	// c(1001+offset)…, so runs held at once (idle connections and a chat beside them) use
+	// users of their own.
+	UserOffset int
 }
 
 func (t *target) register(fs *flag.FlagSet) {
@@ -60,6 +64,7 @@ func (t *target) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.DemoUsers, "demo-users", 20, "merchants m1001… and customers c1001… seeded on the server")
 	fs.IntVar(&t.ServerPID, "server-pid", 0, "server process id, to read its memory and CPU from /proc (0: not measured)")
 	fs.StringVar(&t.TokenSecret, "token-secret", "", "the server's --token-secret: issue tokens here instead of logging in through the edge (needs --addr)")
+	fs.IntVar(&t.UserOffset, "user-offset", 0, "skip this many demo users: use m(1001+offset)… and c(1001+offset)…, so runs held at once use users of their own")
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -26,6 +26,11 @@ type recorder struct {
 	missing map[string]bool // conns the node reports gone
 	down    bool            // the node does not answer: Deliver fails
 	changed chan struct{}
+	calls   [][]*gatewaygen.Delivery // every Deliver call's deliveries, in call order
+	// gate, when set, holds every Deliver call until it is closed; entered hears of each
+	// call that reached it.
+	gate    chan struct{}
+	entered chan struct{}
 }
 
 // setDown makes the node unreachable (true) or reachable again.
@@ -50,7 +55,15 @@ func (r *recorder) Gateway(string) (gatewaygen.GatewayService, error) { return r
 
 func (r *recorder) Deliver(_ context.Context, req *gatewaygen.DeliverRequest) (*gatewaygen.DeliverResponse, error) {
 	r.mu.Lock()
+	gate, entered := r.gate, r.entered
+	r.mu.Unlock()
+	if gate != nil {
+		entered <- struct{}{}
+		<-gate
+	}
+	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.calls = append(r.calls, req.Deliveries)
 	if r.down {
 		return nil, errNodeDown
 	}

@@ -47,7 +47,7 @@ type pushJob struct {
 // pushes leave in the order they were stored.
 type dispatcher struct {
 	shards  []chan pushJob
-	run     func(context.Context, pushJob) int
+	run     func(context.Context, []pushJob) []int
 	log     *slog.Logger
 	wg      sync.WaitGroup
 	mu      sync.RWMutex // guards closed against enqueue racing close
@@ -56,7 +56,7 @@ type dispatcher struct {
 	stop    context.CancelFunc
 }
 
-func newDispatcher(shards, queue int, run func(context.Context, pushJob) int, log *slog.Logger) *dispatcher {
+func newDispatcher(shards, queue int, run func(context.Context, []pushJob) []int, log *slog.Logger) *dispatcher {
 	d := &dispatcher{shards: make([]chan pushJob, shards), run: run, log: log}
 	d.stopCtx, d.stop = context.WithCancel(context.Background())
 	for i := range d.shards {
@@ -67,13 +67,35 @@ func newDispatcher(shards, queue int, run func(context.Context, pushJob) int, lo
 	return d
 }
 
+// maxPushBatch bounds the jobs a shard takes at once: what queued while it was busy goes
+// out together (one route lookup, one Deliver call per gateway node), so a node whose
+// gateways are a network hop away keeps up with the store.
+const maxPushBatch = 128
+
 func (d *dispatcher) loop(jobs <-chan pushJob) {
 	defer d.wg.Done()
+	batch := make([]pushJob, 0, maxPushBatch)
 	for j := range jobs {
-		n := d.run(d.stopCtx, j)
-		if j.done != nil {
-			j.done <- n
+		batch = append(batch[:0], j)
+	more:
+		for len(batch) < maxPushBatch {
+			select {
+			case j, ok := <-jobs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, j)
+			default:
+				break more
+			}
 		}
+		reached := d.run(d.stopCtx, batch)
+		for i, j := range batch {
+			if j.done != nil {
+				j.done <- reached[i]
+			}
+		}
+		clear(batch) // the jobs' messages are not kept alive by the shard
 	}
 }
 
@@ -183,40 +205,176 @@ func (s *Service) deliver(parent context.Context, j pushJob) (reached int) {
 	return reached
 }
 
-// deliverNode pushes to the connections of one gateway node; ok is false when the node
-// could not be called.
-func (s *Service) deliverNode(ctx context.Context, node string, routes []router.Route, op protocol.Op, body []byte) (reached int, ok bool) {
+// deliverAll runs a shard's batch in order: a job of a sampled trace alone (its span and
+// Deliver calls belong to that trace), every run of other jobs together.
+func (s *Service) deliverAll(ctx context.Context, jobs []pushJob) []int {
+	reached := make([]int, len(jobs))
+	for i := 0; i < len(jobs); {
+		if jobs[i].parent.IsSampled() {
+			reached[i] = s.deliver(ctx, jobs[i])
+			i++
+			continue
+		}
+		k := i + 1
+		for k < len(jobs) && !jobs[k].parent.IsSampled() {
+			k++
+		}
+		if k-i == 1 {
+			reached[i] = s.deliver(ctx, jobs[i])
+		} else {
+			s.deliverMany(ctx, jobs[i:k], reached[i:k])
+		}
+		i = k
+	}
+	return reached
+}
+
+// deliverMany pushes several jobs (of unsampled traces) with one route lookup and one
+// Deliver call per gateway node, whose deliveries keep the jobs' order. Each job is
+// counted, and retried when it failed, on its own, as deliver does.
+func (s *Service) deliverMany(parent context.Context, jobs []pushJob, reached []int) {
+	ctx, cancel := context.WithTimeout(parent, s.cfg.PushTimeout)
+	defer cancel()
+	failed := make([]bool, len(jobs))
+	defer func() {
+		for i, j := range jobs {
+			s.observePush(j, reached[i], failed[i])
+			switch {
+			case failed[i]:
+				s.retry.add(j)
+			case j.retry != nil:
+				s.retry.recovered()
+			}
+		}
+	}()
+	users := make([]string, 0, len(jobs))
+	seen := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		if !seen[j.user] {
+			seen[j.user] = true
+			users = append(users, j.user)
+		}
+	}
+	found, err := s.routes.Lookup(ctx, users)
+	if err != nil {
+		s.log.WarnContext(ctx, "push: route lookup failed; retrying", "users", len(users), "err", err)
+		for i := range failed {
+			failed[i] = true
+		}
+		return
+	}
+	// Per node, the deliveries in job order, and which job each is for.
+	type nodeBatch struct {
+		req    gatewaygen.DeliverRequest
+		jobs   []int
+		routes [][]router.Route
+	}
+	nodes := map[string]*nodeBatch{}
+	var order []string
+	for i, j := range jobs {
+		var op protocol.Op
+		var body []byte
+		for _, r := range found[j.user] {
+			if r.DeviceID == j.skipDevice {
+				continue
+			}
+			nb := nodes[r.Node]
+			if nb == nil {
+				nb = &nodeBatch{}
+				nodes[r.Node] = nb
+				order = append(order, r.Node)
+			}
+			if n := len(nb.jobs); n == 0 || nb.jobs[n-1] != i {
+				if body == nil {
+					op, body = encodePush(j)
+				}
+				nb.req.Deliveries = append(nb.req.Deliveries, &gatewaygen.Delivery{Op: int32(op), Body: body})
+				nb.jobs = append(nb.jobs, i)
+				nb.routes = append(nb.routes, nil)
+			}
+			last := len(nb.jobs) - 1
+			nb.req.Deliveries[last].ConnIds = append(nb.req.Deliveries[last].ConnIds, r.ConnID)
+			nb.routes[last] = append(nb.routes[last], r)
+		}
+	}
+	for _, node := range order {
+		nb := nodes[node]
+		gone, ok := s.deliverBatch(ctx, node, &nb.req)
+		for k, i := range nb.jobs {
+			if !ok {
+				failed[i] = true
+				continue
+			}
+			for _, r := range nb.routes[k] {
+				if !gone[r.ConnID] {
+					reached[i]++
+				}
+			}
+		}
+		if ok {
+			s.removeGone(ctx, gone, nb.routes...)
+		}
+	}
+}
+
+// deliverBatch makes one Deliver call to node; gone are the connections it no longer has
+// (or dropped as too slow), ok false when the node could not be called.
+func (s *Service) deliverBatch(ctx context.Context, node string, req *gatewaygen.DeliverRequest) (gone map[string]bool, ok bool) {
 	gw, err := s.gws.Gateway(node)
 	if err != nil {
 		s.log.WarnContext(ctx, "push: unknown gateway node", "node", node, "err", err)
-		return 0, false
+		return nil, false
 	}
-	conns := make([]string, len(routes))
-	for i, r := range routes {
-		conns[i] = r.ConnID
-	}
-	resp, err := gw.Deliver(ctx, &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{ConnIds: conns, Op: int32(op), Body: body}}})
+	resp, err := gw.Deliver(ctx, req)
 	if err != nil {
 		s.log.WarnContext(ctx, "push: gateway unreachable; retrying", "node", node, "err", err)
-		return 0, false
+		return nil, false
 	}
-	gone := map[string]bool{}
+	gone = map[string]bool{}
 	for _, c := range resp.Missing {
 		gone[c] = true
 	}
 	for _, c := range resp.Dropped {
 		gone[c] = true
 	}
-	// A connection the node no longer has is a stale route: remove it now rather than
-	// waiting for it to expire (compare-and-delete keeps a newer connection safe).
-	for _, r := range routes {
-		if gone[r.ConnID] {
-			if _, err := s.routes.Remove(ctx, r); err != nil {
-				s.log.WarnContext(ctx, "push: remove stale route", "user", r.UserID, "err", err)
+	return gone, true
+}
+
+// removeGone removes the routes of connections their node no longer has: stale routes
+// go now rather than when they expire (compare-and-delete keeps a newer connection safe).
+func (s *Service) removeGone(ctx context.Context, gone map[string]bool, routes ...[]router.Route) {
+	if len(gone) == 0 {
+		return
+	}
+	for _, rs := range routes {
+		for _, r := range rs {
+			if gone[r.ConnID] {
+				if _, err := s.routes.Remove(ctx, r); err != nil {
+					s.log.WarnContext(ctx, "push: remove stale route", "user", r.UserID, "err", err)
+				}
 			}
 		}
 	}
-	return len(routes) - len(resp.Missing) - len(resp.Dropped), true
+}
+
+// deliverNode pushes to the connections of one gateway node; ok is false when the node
+// could not be called.
+func (s *Service) deliverNode(ctx context.Context, node string, routes []router.Route, op protocol.Op, body []byte) (reached int, ok bool) {
+	conns := make([]string, len(routes))
+	for i, r := range routes {
+		conns[i] = r.ConnID
+	}
+	gone, ok := s.deliverBatch(ctx, node, &gatewaygen.DeliverRequest{Deliveries: []*gatewaygen.Delivery{{ConnIds: conns, Op: int32(op), Body: body}}})
+	if !ok {
+		return 0, false
+	}
+	s.removeGone(ctx, gone, routes)
+	for _, r := range routes {
+		if !gone[r.ConnID] {
+			reached++
+		}
+	}
+	return reached, true
 }
 
 func encodePush(j pushJob) (protocol.Op, []byte) {

@@ -117,7 +117,7 @@ func New(cfg Config, st store.Store, rt router.Table, gws Gateways, logger *slog
 	}
 	s := &Service{cfg: cfg, store: st, routes: rt, gws: gws, log: logger, users: newUserCache(4096), now: time.Now,
 		tracer: tracing.ChildOnly(cfg.TracerProvider).Tracer(instrumentationName), metrics: cfg.Metrics}
-	s.push = newDispatcher(cfg.PushShards, cfg.PushQueue, s.deliver, logger)
+	s.push = newDispatcher(cfg.PushShards, cfg.PushQueue, s.deliverAll, logger)
 	s.retry = newRedelivery(s.push.requeue, cfg.PushRetryFor, cfg.PushRetryUsers, cfg.Metrics, logger)
 	return s
 }

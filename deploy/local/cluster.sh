@@ -16,6 +16,8 @@
 #                 gateways on NET.21 and NET.22 (every port is the default one)
 #   CLUSTER_DIR   [./data/cluster]  pids, logs, etcd's data, the shared token secret
 #   CLUSTER_BIN  [built into CLUSTER_DIR]  the binary to run
+#   LOGIC_NODES, GATEWAY_NODES  [2, 2]  how many of each (1..9; NET.1N and NET.2N)
+#   DEMO_USERS   [20]  merchants m1001… and customers c1001… seeded, as many of each
 #   BANGBANG_ADMIN_KEY  [generated into CLUSTER_DIR/admin-key]
 #
 # etcd comes from Debian's etcd-server package, installed when missing (apt-get, as root).
@@ -28,6 +30,11 @@ dir=${CLUSTER_DIR:-$root/data/cluster}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 export REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
 export ETCD_ENDPOINTS=$net.1:2379
+logics=${LOGIC_NODES:-2}
+gateways=${GATEWAY_NODES:-2}
+demo_users=${DEMO_USERS:-20}
+[ "$logics" -ge 1 ] && [ "$logics" -le 9 ] && [ "$gateways" -ge 1 ] && [ "$gateways" -le 9 ] ||
+	{ echo "cluster: LOGIC_NODES and GATEWAY_NODES must be 1..9" >&2; exit 1; }
 
 die() { echo "cluster: $*" >&2; exit 1; }
 
@@ -35,10 +42,10 @@ die() { echo "cluster: $*" >&2; exit 1; }
 procs() {
 	echo "etcd $net.1:2379 etcd --name bangbang --data-dir $dir/etcd --listen-client-urls http://$net.1:2379 --advertise-client-urls http://$net.1:2379 --listen-peer-urls http://$net.1:2380 --initial-advertise-peer-urls http://$net.1:2380 --initial-cluster bangbang=http://$net.1:2380 --log-level warn"
 	echo "sim $net.1:8600 $bin sim --sim-housing-addr $net.1:8600 --sim-recruitment-addr $net.1:8601 --sim-account-addr $net.1:8602"
-	for i in 1 2; do
-		echo "logic-$i $net.1$i:8900 $bin logic --data-dir $dir/data --logic-addr $net.1$i:8900 --metrics-addr $net.1$i:8902 $([ "$i" = 1 ] && echo --demo)"
+	for i in $(seq 1 "$logics"); do
+		echo "logic-$i $net.1$i:8900 $bin logic --data-dir $dir/data --logic-addr $net.1$i:8900 --metrics-addr $net.1$i:8902 $([ "$i" = 1 ] && echo "--demo --demo-users $demo_users")"
 	done
-	for i in 1 2; do
+	for i in $(seq 1 "$gateways"); do
 		echo "gateway-$i $net.2$i:8800 $bin gateway --data-dir $dir/data --tcp-addr $net.2$i:8800 --ws-addr $net.2$i:8801 --push-addr $net.2$i:8901 --metrics-addr $net.2$i:8903"
 	done
 	echo "edge $net.1:8700 $bin edge --data-dir $dir/data --edge-addr $net.1:8700 --metrics-addr $net.1:8702 --tcp-addr $net.21:8800 --ws-addr $net.21:8801 --housing-url http://$net.1:8600 --recruitment-url http://$net.1:8601 --account-url http://$net.1:8602"
@@ -111,7 +118,9 @@ EOF
 
 down() {
 	local names
-	names=$(procs | awk '{print $1}' | tac)
+	# Every process this directory started (whatever LOGIC_NODES and GATEWAY_NODES were
+	# then), the last started first.
+	names=$(cd "$dir" 2>/dev/null && ls -t -- *.pid 2>/dev/null | sed 's/\.pid$//')
 	for name in $names; do
 		alive "$name" && kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
 	done
