@@ -122,8 +122,7 @@ func parseIdle(args []string, stderr io.Writer) (idleConfig, error) {
 	fs.SetOutput(stderr)
 	c.register(fs)
 	fs.IntVar(&c.Conns, "conns", 10000, "connections to open")
-	fs.StringVar(&c.Sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
-	fs.IntVar(&c.PerSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
+	sourceFlags(fs, &c.Sources, &c.PerSource)
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "bound on each dial and each awaited answer")
 	fs.DurationVar(&c.Settle, "settle", 30*time.Second, "how long to wait for the server's RSS to settle")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep the connections open this long after measuring")
@@ -163,8 +162,7 @@ func parsePush(args []string, stderr io.Writer) (pushConfig, error) {
 	fs.SetOutput(stderr)
 	c.register(fs)
 	fs.IntVar(&c.Conns, "conns", 10000, "connections to open (merchants m1001… of --demo-users, several devices each when fewer)")
-	fs.StringVar(&c.Sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
-	fs.IntVar(&c.PerSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
+	sourceFlags(fs, &c.Sources, &c.PerSource)
 	fs.StringVar(&c.Gateway, "gateway", "127.0.0.1:8901", "the gateway's push RPC address (bangbang gateway --push-addr)")
 	fs.IntVar(&c.Rounds, "rounds", 100, "PUSH frames each connection receives")
 	fs.IntVar(&c.Size, "size", 200, "bytes of each pushed message's body")
@@ -178,6 +176,12 @@ func parsePush(args []string, stderr io.Writer) (pushConfig, error) {
 		return c, err
 	}
 	return c, noArgs(fs)
+}
+
+// sourceFlags registers where many connections dial from.
+func sourceFlags(fs *flag.FlagSet, sources *string, perSource *int) {
+	fs.StringVar(sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
+	fs.IntVar(perSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
 }
 
 func noArgs(fs *flag.FlagSet) error {
