@@ -40,7 +40,7 @@ die() { echo "cluster: $*" >&2; exit 1; }
 
 # The processes, in start order: name, ready address, command line.
 procs() {
-	echo "etcd $net.1:2379 etcd --name bangbang --data-dir $dir/etcd --listen-client-urls http://$net.1:2379 --advertise-client-urls http://$net.1:2379 --listen-peer-urls http://$net.1:2380 --initial-advertise-peer-urls http://$net.1:2380 --initial-cluster bangbang=http://$net.1:2380 --log-level warn"
+	echo "etcd $net.1:2379 env -u ETCD_ENDPOINTS etcd --name bangbang --data-dir $dir/etcd --listen-client-urls http://$net.1:2379 --advertise-client-urls http://$net.1:2379 --listen-peer-urls http://$net.1:2380 --initial-advertise-peer-urls http://$net.1:2380 --initial-cluster bangbang=http://$net.1:2380 --log-level warn"
 	echo "sim $net.1:8600 $bin sim --sim-housing-addr $net.1:8600 --sim-recruitment-addr $net.1:8601 --sim-account-addr $net.1:8602"
 	for i in $(seq 1 "$logics"); do
 		echo "logic-$i $net.1$i:8900 $bin logic --data-dir $dir/data --logic-addr $net.1$i:8900 --metrics-addr $net.1$i:8902 $([ "$i" = 1 ] && echo "--demo --demo-users $demo_users")"
@@ -120,7 +120,7 @@ down() {
 	local names
 	# Every process this directory started (whatever LOGIC_NODES and GATEWAY_NODES were
 	# then), the last started first.
-	names=$(cd "$dir" 2>/dev/null && ls -t -- *.pid 2>/dev/null | sed 's/\.pid$//')
+	names=$(cd "$dir" 2>/dev/null && ls -t -- *.pid 2>/dev/null | sed 's/\.pid$//' || true)
 	for name in $names; do
 		alive "$name" && kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
 	done
