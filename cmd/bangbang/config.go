@@ -40,6 +40,7 @@ type config struct {
 	FrameRate   float64       // --frame-rate: frames per second per IM connection; default 50
 	FrameBurst  int           // --frame-burst: default 100
 	SendWindow  int           // --send-window: SENDs a connection may have unanswered; default 32
+	LoginsBound int           // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
 	Demo        bool          // --demo: seed demo users (all and logic)
 	DemoUsers   int           // --demo-users: how many merchants and customers --demo seeds; default 20
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
@@ -51,7 +52,7 @@ func defaults() config {
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
-		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr,
+		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr, LoginsBound: gateway.DefaultMaxLoginsInFlight,
 		DemoUsers: DefaultDemoUsers,
 		FrameRate: gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
 	}
@@ -192,6 +193,7 @@ func (f *flagSet) gatewayFlags(c *config) {
 	f.float(&c.FrameRate, "frame-rate", "frames per second one IM connection may send (token bucket rate)")
 	f.integer(&c.FrameBurst, "frame-burst", "frames one IM connection may send at once (token bucket size)")
 	f.integer(&c.SendWindow, "send-window", fmt.Sprintf("SENDs one IM connection may have unanswered, 1..%d", gateway.MaxSendWindow))
+	f.integer(&c.LoginsBound, "max-logins-in-flight", "logins (first AUTHs) a gateway has at logic at once; one more is refused at once, temporary, with a retry-after; 0 for no bound")
 }
 
 // gatewayConfig is the gateway's share of c.
@@ -200,8 +202,12 @@ func (c *config) gatewayConfig() gateway.Config {
 	if addrCap <= 0 {
 		addrCap = -1 // the flag's 0 is "no cap", the config's is "default"
 	}
+	logins := c.LoginsBound
+	if logins <= 0 {
+		logins = -1 // the flag's 0 is "no bound", the config's is "default"
+	}
 	return gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, IOModel: c.IOModel,
-		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap,
+		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap, MaxLoginsInFlight: logins,
 		FrameRate: c.FrameRate, FrameBurst: c.FrameBurst, SendWindow: c.SendWindow}
 }
 

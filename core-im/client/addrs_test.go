@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/bangbang-im/bangbang/core-im/protocol"
 	"github.com/bangbang-im/bangbang/gen/common"
@@ -82,4 +83,24 @@ func TestGatewayLostOrDrainingMovesToTheNext(t *testing.T) {
 	if n := b.authCount(); n != 1 {
 		t.Errorf("the draining gateway was logged in to %d times, want once", n)
 	}
+}
+
+// A login refused for a moment with a retry-after (a gateway shedding a reconnect storm)
+// makes the next attempt wait at least that long, whatever the backoff says.
+func TestRefusedLoginWaitsItsRetryAfter(t *testing.T) {
+	s := newTestServer(t)
+	s.onAuth = func(n int, req *frame.AuthRequest) protocol.Body {
+		if n == 2 { // the first reconnect
+			return &frame.Error{Code: int32(common.ErrorCode_UNAVAILABLE), Message: "too many logins", Temporary: true, RetryAfterMs: 300}
+		}
+		return s.acceptAuth(n, req)
+	}
+	c := dial(t, testConfig(t, s)) // backoff 2..20 ms
+	s.accept().drop()
+	waitEvent(t, c, EventReconnecting)
+	waitEvent(t, c, EventDisconnected) // the refused login
+	if ev := waitEvent(t, c, EventReconnecting); ev.Delay < 300*time.Millisecond {
+		t.Errorf("next attempt after %v, want at least the 300 ms asked", ev.Delay)
+	}
+	waitEvent(t, c, EventConnected)
 }

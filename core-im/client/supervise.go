@@ -27,6 +27,7 @@ func (c *Client) run(cn *conn) {
 	var stop error
 	defer func() { c.finish(stop) }()
 	attempt := 0
+	var asked time.Duration // the retry-after of the last refused login
 	for {
 		var out outcome
 		if cn != nil {
@@ -41,9 +42,10 @@ func (c *Client) run(cn *conn) {
 		if out.planned {
 			c.skip() // the gateway asked its clients to go (a deploy): go to another one
 		} else {
-			delay = backoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, attempt)
+			delay = max(backoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, attempt), asked)
 			attempt++
 		}
+		asked = 0
 		c.emit(Event{Kind: EventReconnecting, Delay: delay})
 		if !c.pause(delay) {
 			stop = ErrClosed
@@ -54,6 +56,10 @@ func (c *Client) run(cn *conn) {
 			if c.ctx.Err() != nil {
 				stop = ErrClosed
 				return
+			}
+			// A gateway that refused the login for a moment said when to come back.
+			if se := (*Error)(nil); errors.As(err, &se) && se.Temporary {
+				asked = se.RetryAfter
 			}
 			c.log.Warn("reconnect failed", "attempt", attempt, "err", err)
 			c.emit(Event{Kind: EventDisconnected, Err: err})

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
@@ -47,7 +48,15 @@ func (s *session) auth(ctx context.Context, f *protocol.Frame) bool {
 		return false
 	}
 
+	if !g.admitLogin() {
+		g.stats.loginsShed.Add(1)
+		e := errorBody(f, common.ErrorCode_UNAVAILABLE, "too many logins at once: retry")
+		e.Temporary, e.RetryAfterMs = true, loginRetryAfterMs()
+		s.fatal(f, e, "logins in flight")
+		return false
+	}
 	resp, ok := s.connect(ctx, f, claims, req.DeviceId, req.Platform)
+	g.loginDone()
 	if !ok {
 		return false
 	}
@@ -165,3 +174,34 @@ func (s *session) reauth(ctx context.Context, f *protocol.Frame) bool {
 	s.authOK(f, &next, resp)
 	return s.open()
 }
+
+// loginSlots makes the login bound: n slots, or none for n < 0.
+func loginSlots(n int) chan struct{} {
+	if n < 0 {
+		return nil
+	}
+	return make(chan struct{}, n)
+}
+
+// admitLogin takes a login slot if one is free; loginDone gives it back.
+func (g *Gateway) admitLogin() bool {
+	if g.logins == nil {
+		return true
+	}
+	select {
+	case g.logins <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (g *Gateway) loginDone() {
+	if g.logins != nil {
+		<-g.logins
+	}
+}
+
+// loginRetryAfterMs spreads refused logins over 0.5–1.5 s, so they do not come back as one
+// wave.
+func loginRetryAfterMs() int32 { return 500 + rand.Int32N(1000) }

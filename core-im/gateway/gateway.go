@@ -40,13 +40,14 @@ type Gateway struct {
 	pushTracer trace.Tracer // pushes, inside a trace only
 	metrics    *Metrics     // nil: none
 
-	epoch time.Time // origin of the monotonic clock sessions keep as int64
-	ids   *connIDs
-	table *table
-	flush *flusher
-	disc  *disconnector
-	stats counters
-	addrs *addrCap // per-address connection cap of both listeners
+	epoch  time.Time     // origin of the monotonic clock sessions keep as int64
+	logins chan struct{} // a slot per login at logic now (MaxLoginsInFlight); nil: no bound
+	ids    *connIDs
+	table  *table
+	flush  *flusher
+	disc   *disconnector
+	stats  counters
+	addrs  *addrCap // per-address connection cap of both listeners
 
 	readBufs sync.Pool // *[readBufSize]byte for the goroutine IO model, held only while reading
 
@@ -97,6 +98,7 @@ func New(cfg Config, logic logicgen.LogicService, tokens TokenVerifier, logger *
 		log:    logger,
 		epoch:  time.Now(),
 		ids:    newConnIDs(),
+		logins: loginSlots(cfg.MaxLoginsInFlight),
 		table:  newTable(cfg.Shards),
 		ctx:    ctx,
 		cancel: cancel,

@@ -73,8 +73,9 @@ func TestWSSlowUpgradeIsClosedAtTheDeadline(t *testing.T) {
 	}
 	e.eventually(t, "the upgrading gauge back to 0", func() bool { return e.g.Stats().Upgrading == 0 })
 	metricstest.Want(t, reg, map[string]float64{
-		`bangbang_gateway_connections_refused_total{reason="per_address_cap"}`: 0,
-		`bangbang_gateway_connections_refused_total{reason="upgrade_timeout"}`: 1,
+		`bangbang_gateway_connections_refused_total{reason="per_address_cap"}`:  0,
+		`bangbang_gateway_connections_refused_total{reason="upgrade_timeout"}`:  1,
+		`bangbang_gateway_connections_refused_total{reason="logins_in_flight"}`: 0,
 	})
 	// An upgrade that completes in time still works, and leaves the gauge.
 	c := e.dial(t)
@@ -102,8 +103,9 @@ func TestPerAddressConnectionCap(t *testing.T) {
 			e.refused(t)
 			e.eventually(t, "the refusal counted", func() bool { return e.g.Stats().RefusedAddrCap == 1 })
 			metricstest.Want(t, reg, map[string]float64{
-				`bangbang_gateway_connections_refused_total{reason="per_address_cap"}`: 1,
-				`bangbang_gateway_connections_refused_total{reason="upgrade_timeout"}`: 0,
+				`bangbang_gateway_connections_refused_total{reason="per_address_cap"}`:  1,
+				`bangbang_gateway_connections_refused_total{reason="upgrade_timeout"}`:  0,
+				`bangbang_gateway_connections_refused_total{reason="logins_in_flight"}`: 0,
 			})
 			// Those within the cap are served.
 			held[0].login(e, "m1001", "phone")

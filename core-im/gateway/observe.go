@@ -134,7 +134,7 @@ type Metrics struct {
 //
 //	bangbang_gateway_request_duration_seconds{op, outcome}  histogram: AUTH, SEND, SYNC, READ, DELIVER_ACK; outcome ok or the ERROR code
 //	bangbang_gateway_connections{state}                     gauge: open (all sessions), authenticated, upgrading (WebSocket handshake not finished, no session yet)
-//	bangbang_gateway_connections_refused_total{reason}      counter: per_address_cap (closed at accept), upgrade_timeout (WebSocket handshake not complete in time)
+//	bangbang_gateway_connections_refused_total{reason}      counter: per_address_cap (closed at accept), upgrade_timeout (WebSocket handshake not complete in time), logins_in_flight (AUTH refused with a retry-after: MaxLoginsInFlight logins at logic)
 //	bangbang_gateway_frames_received_total                  counter
 //	bangbang_gateway_frames_sent_total                      counter
 //	bangbang_gateway_frames_rate_limited_total              counter
@@ -158,7 +158,7 @@ func newMetrics(reg prometheus.Registerer, g *Gateway) (*Metrics, error) {
 
 var (
 	descConns       = prometheus.NewDesc("bangbang_gateway_connections", "Client connections open now; state authenticated counts those past AUTH, upgrading the WebSocket ones still in their HTTP handshake (not in open).", []string{"state"}, nil)
-	descRefused     = prometheus.NewDesc("bangbang_gateway_connections_refused_total", "Client connections closed before they became sessions, by reason: per_address_cap, upgrade_timeout.", []string{"reason"}, nil)
+	descRefused     = prometheus.NewDesc("bangbang_gateway_connections_refused_total", "Client connections closed before they became sessions, by reason: per_address_cap, upgrade_timeout, logins_in_flight.", []string{"reason"}, nil)
 	descFramesIn    = prometheus.NewDesc("bangbang_gateway_frames_received_total", "Frames read from clients.", nil, nil)
 	descFramesOut   = prometheus.NewDesc("bangbang_gateway_frames_sent_total", "Frames written to clients.", nil, nil)
 	descRateLimited = prometheus.NewDesc("bangbang_gateway_frames_rate_limited_total", "Client frames refused by the per-connection rate limit.", nil, nil)
@@ -184,6 +184,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(st.Upgrading), "upgrading")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.RefusedAddrCap), "per_address_cap")
 	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.UpgradeTimeouts), "upgrade_timeout")
+	ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(st.LoginsShed), "logins_in_flight")
 	ch <- prometheus.MustNewConstMetric(descFramesIn, prometheus.CounterValue, float64(st.FramesIn))
 	ch <- prometheus.MustNewConstMetric(descFramesOut, prometheus.CounterValue, float64(st.FramesOut))
 	ch <- prometheus.MustNewConstMetric(descRateLimited, prometheus.CounterValue, float64(st.RateLimited))

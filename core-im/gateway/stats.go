@@ -17,6 +17,7 @@ type Stats struct {
 	// Connections closed before they became sessions, by reason.
 	RefusedAddrCap  uint64 // closed at accept: their client address held MaxConnsPerAddr
 	UpgradeTimeouts uint64 // WebSocket upgrade request not complete within UpgradeTimeout
+	LoginsShed      uint64 // AUTH refused (UNAVAILABLE, retry-after): MaxLoginsInFlight logins already at logic
 
 	// Pushes (Deliver), counted per connection named.
 	PushDelivered   uint64 // queued on the connection
@@ -30,6 +31,7 @@ type counters struct {
 	upgrading            atomic.Int64
 	refusedAddrCap       atomic.Uint64
 	upgradeTimeouts      atomic.Uint64
+	loginsShed           atomic.Uint64
 	framesIn, framesOut  atomic.Uint64
 	dropped, rateLimited atomic.Uint64
 	floods               atomic.Uint64
@@ -52,6 +54,7 @@ func (c *counters) snapshot() Stats {
 
 		RefusedAddrCap:  c.refusedAddrCap.Load(),
 		UpgradeTimeouts: c.upgradeTimeouts.Load(),
+		LoginsShed:      c.loginsShed.Load(),
 
 		PushDelivered:   c.pushDelivered.Load(),
 		PushMissing:     c.pushMissing.Load(),
