@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/client"
 	"github.com/bangbang-im/bangbang/internal/discovery"
+	"github.com/bangbang-im/bangbang/internal/netfault"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
@@ -116,6 +118,8 @@ func waitNodes(ctx context.Context, t *testing.T, r kitexdiscovery.Resolver, ser
 // demo users up to m1030 and c1030.
 type cluster struct {
 	etcd      *etcdNode
+	redis     *redisServer            // with ownDeps: a Redis of the test's own, to kill
+	pg        *netfault.Link          // with ownDeps: the relay to PostgreSQL, to cut
 	r         kitexdiscovery.Resolver // reads etcd as the nodes do
 	logic     [2]*proc
 	logicAddr [2]string
@@ -125,10 +129,24 @@ type cluster struct {
 	s         system
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts it on the shared Redis and PostgreSQL, or, with ownDeps, on a Redis
+// of its own and through a relay to PostgreSQL that the test can cut.
+func startCluster(t *testing.T, ownDeps bool) *cluster {
 	t.Helper()
 	c := &cluster{etcd: startEtcd(t)}
-	env := []string{"DATABASE_URL=" + pgSchema(t), "REDIS_ADDR=127.0.0.1:6379", "ETCD_ENDPOINTS=" + c.etcd.client}
+	db, redisAddr := pgSchema(t), "127.0.0.1:6379"
+	if ownDeps {
+		c.redis = startRedis(t)
+		redisAddr = c.redis.addr
+		u, err := url.Parse(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.pg = netfault.New(t, u.Host)
+		u.Host = c.pg.Addr()
+		db = u.String()
+	}
+	env := []string{"DATABASE_URL=" + db, "REDIS_ADDR=" + redisAddr, "ETCD_ENDPOINTS=" + c.etcd.client}
 	dataDir := t.TempDir() // shared: the token secret lives there
 	nowhere := freeAddr(t) // nothing listens: every logic client must go through etcd
 	for i := range 2 {
@@ -164,6 +182,13 @@ func startCluster(t *testing.T) *cluster {
 // in order.
 func chat(t *testing.T, ctx context.Context, sender, receiver *client.Client, from, to, prefix string, n int) {
 	t.Helper()
+	sent := sendTexts(t, ctx, sender, to, prefix, n) // before receiving: arguments run in order
+	wantTexts(t, receiveFrom(t, receiver, from, n), sent...)
+}
+
+// sendTexts sends n messages "prefix i" to user to, each acked (stored) before the next.
+func sendTexts(t *testing.T, ctx context.Context, sender *client.Client, to, prefix string, n int) []string {
+	t.Helper()
 	var texts []string
 	for i := 1; i <= n; i++ {
 		text := fmt.Sprintf("%s %d", prefix, i)
@@ -172,7 +197,7 @@ func chat(t *testing.T, ctx context.Context, sender, receiver *client.Client, fr
 		}
 		texts = append(texts, text)
 	}
-	wantTexts(t, receiveFrom(t, receiver, from, n), texts...)
+	return texts
 }
 
 // TestClusterOnEtcd runs two logic nodes and two gateways as separate processes that find
@@ -183,7 +208,7 @@ func chat(t *testing.T, ctx context.Context, sender, receiver *client.Client, fr
 // edge's login answer) when its lease runs out.
 func TestClusterOnEtcd(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t)
+	c := startCluster(t, false)
 	s, tcp := c.s, c.tcp
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -232,12 +257,13 @@ func TestClusterOnEtcd(t *testing.T) {
 
 // TestClusterDrills performs, on the etcd cluster, what an operator's day brings: the
 // same device logging in on the other gateway (the first session is kicked there), a
-// gateway drained for a deploy (its clients move to the other gateway, nothing lost), and
+// gateway drained for a deploy (its clients move to the other gateway, nothing lost),
 // etcd killed, then back with its data, then back empty (the chat never stops, logins
-// keep naming the gateways, and every node is registered again).
+// keep naming the gateways, and every node is registered again), Redis killed and back
+// empty, and PostgreSQL cut off for 3 s: every message sent arrives once, in order.
 func TestClusterDrills(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t)
+	c := startCluster(t, true)
 	s, tcp := c.s, c.tcp
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -282,6 +308,23 @@ func TestClusterDrills(t *testing.T) {
 	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[:], 20*time.Second)
 	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[:], 20*time.Second)
 	chat(t, ctx, sender, receiver, "m1022", "c1022", "etcd empty", 5)
+
+	// Redis (the route table) dies and comes back empty: sends are stored meanwhile, the
+	// gateways register their connections again (or ask them to reconnect), and every
+	// message reaches the receiver once, in order.
+	c.redis.kill()
+	during := sendTexts(t, ctx, sender, "c1022", "redis down", 3) // stored, not pushed yet
+	c.redis.restart()
+	wantTexts(t, receiveFrom(t, receiver, "m1022", 3), during...)
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "redis back", 3)
+
+	// PostgreSQL cut off for a moment: sends answered UNAVAILABLE (temporary) are resent
+	// by the SDK and stored once each.
+	c.pg.Cut()
+	cutOff := time.AfterFunc(3*time.Second, c.pg.Restore)
+	defer cutOff.Stop()
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "postgres cut", 3)
+	chat(t, ctx, sender, receiver, "m1022", "c1022", "last", 1)
 }
 
 // TestLocalClusterScript brings deploy/local/cluster.sh's cluster up on its own loopback
