@@ -23,6 +23,8 @@ type chatConfig struct {
 	Duration time.Duration // measured
 	Drain    time.Duration // bound on waiting for answers and deliveries after sending
 	Timeout  time.Duration // per dial and AUTH
+	Sources  string        // source addresses (see newSourcePlan); "none" dials from the kernel's choice
+	PerSrc   int           // connections per source address; 0 means 3/4 of the ephemeral range
 	AckDelay time.Duration // receivers ack after this long…
 	AckBatch int           // …or this many messages; AckDelay 0: only at the end
 }

@@ -18,8 +18,18 @@ import (
 func dialChat(ctx context.Context, cfg chatConfig, addr string, tokens map[string]string, merchants, customers []string) (rx, tx []net.Conn, err error) {
 	runID := newRunID()
 	buf := make([]byte, 0, 512)
+	perIP := cfg.PerSrc
+	if perIP <= 0 {
+		perIP = defaultPerIP()
+	}
+	plan, err := newSourcePlan(cfg.Sources, addr, perIP)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chat: %w", err)
+	}
+	n := 0 // connections dialed, for their source address
 	open := func(user, device string) (net.Conn, error) {
-		d := net.Dialer{Timeout: cfg.Timeout}
+		d := net.Dialer{Timeout: cfg.Timeout, LocalAddr: plan.local(n), Control: deferPortChoice}
+		n++
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("chat: dial %s: %w", addr, err)

@@ -60,12 +60,15 @@ func TestIdleOverCapacity(t *testing.T) {
 }
 
 func TestChatAgainstServer(t *testing.T) {
-	srv := startServer(t, 2, gateway.Config{IOModel: gateway.IOModelGoroutine})
+	// A gateway that takes at most 2 connections per address: the 6 connections must come
+	// from 3 source addresses, 2 each, or some are refused.
+	srv := startServer(t, 2, gateway.Config{IOModel: gateway.IOModelGoroutine, MaxConnsPerAddr: 2})
 	res, err := runChat(t.Context(), chatConfig{
 		target: target{Edge: srv.edge, Password: "demo", DemoUsers: 2, ServerPID: os.Getpid()},
 		Pairs:  2, Devices: 2, Rate: 80, ConnRate: 45, Window: 4, Size: 32,
 		Warmup: 200 * time.Millisecond, Duration: time.Second, Drain: 10 * time.Second,
 		Timeout: 10 * time.Second, AckDelay: 50 * time.Millisecond, AckBatch: 64,
+		Sources: "127.0.0.2-127.0.0.4", PerSrc: 2,
 	}, testLogger(t))
 	if err != nil {
 		t.Fatalf("runChat: %v", err)

@@ -122,7 +122,7 @@ func parseIdle(args []string, stderr io.Writer) (idleConfig, error) {
 	fs.SetOutput(stderr)
 	c.register(fs)
 	fs.IntVar(&c.Conns, "conns", 10000, "connections to open")
-	sourceFlags(fs, &c.Sources, &c.PerSource)
+	sourceFlags(fs, &c.Sources, &c.PerSource, 0)
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "bound on each dial and each awaited answer")
 	fs.DurationVar(&c.Settle, "settle", 30*time.Second, "how long to wait for the server's RSS to settle")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep the connections open this long after measuring")
@@ -148,6 +148,7 @@ func parseChat(args []string, stderr io.Writer) (chatConfig, error) {
 	fs.DurationVar(&c.Duration, "duration", 20*time.Second, "measured sending time")
 	fs.DurationVar(&c.Drain, "drain", 10*time.Second, "bound on waiting for answers and deliveries after sending")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "bound on each dial and AUTH")
+	sourceFlags(fs, &c.Sources, &c.PerSrc, 200)
 	fs.DurationVar(&c.AckDelay, "ack-delay", 50*time.Millisecond, "receivers send DELIVER_ACK this long after the last one, as the SDK does (0: only at the end)")
 	fs.IntVar(&c.AckBatch, "ack-batch", 64, "…or after this many messages, as the SDK does")
 	if err := fs.Parse(args); err != nil {
@@ -162,7 +163,7 @@ func parsePush(args []string, stderr io.Writer) (pushConfig, error) {
 	fs.SetOutput(stderr)
 	c.register(fs)
 	fs.IntVar(&c.Conns, "conns", 10000, "connections to open (merchants m1001… of --demo-users, several devices each when fewer)")
-	sourceFlags(fs, &c.Sources, &c.PerSource)
+	sourceFlags(fs, &c.Sources, &c.PerSource, 0)
 	fs.StringVar(&c.Gateway, "gateway", "127.0.0.1:8901", "the gateway's push RPC address (bangbang gateway --push-addr)")
 	fs.IntVar(&c.Rounds, "rounds", 100, "PUSH frames each connection receives")
 	fs.IntVar(&c.Size, "size", 200, "bytes of each pushed message's body")
@@ -178,10 +179,11 @@ func parsePush(args []string, stderr io.Writer) (pushConfig, error) {
 	return c, noArgs(fs)
 }
 
-// sourceFlags registers where many connections dial from.
-func sourceFlags(fs *flag.FlagSet, sources *string, perSource *int) {
+// sourceFlags registers where many connections dial from; perSource is the default of
+// --per-source (0: 3/4 of the ephemeral port range).
+func sourceFlags(fs *flag.FlagSet, sources *string, perSource *int, perSourceDefault int) {
 	fs.StringVar(sources, "sources", "auto", `source addresses: "auto" (127.0.0.2-127.0.0.254 for a loopback server), "none", or a list like 127.0.0.2-127.0.0.9,127.0.1.1`)
-	fs.IntVar(perSource, "per-source", 0, "connections per source address (0: 3/4 of the ephemeral port range)")
+	fs.IntVar(perSource, "per-source", perSourceDefault, "connections per source address (0: 3/4 of the ephemeral port range; keep it under the gateway's --max-conns-per-addr)")
 }
 
 func noArgs(fs *flag.FlagSet) error {
