@@ -93,6 +93,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	// The gateway needs logic and logic needs the gateway (to push): logic reaches it
 	// through a resolver filled in once the gateway exists.
 	gws := &lateGateway{}
+	ob.logic.HeartbeatInterval = c.Heartbeat
 	svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
 	lc.add("logic", ignoreCtx(svc.Close))
 

@@ -41,6 +41,7 @@ type config struct {
 	FrameBurst  int           // --frame-burst: default 100
 	SendWindow  int           // --send-window: SENDs a connection may have unanswered; default 32
 	LoginsBound int           // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
+	Heartbeat   time.Duration // --heartbeat-interval: what clients keep; gateways renew routes that often, logic keeps them 3× as long; default 30s
 	Demo        bool          // --demo: seed demo users (all and logic)
 	DemoUsers   int           // --demo-users: how many merchants and customers --demo seeds; default 20
 	LogLevel    string        // --log-level: debug, info, warn, error; default info
@@ -52,7 +53,7 @@ func defaults() config {
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
-		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr, LoginsBound: gateway.DefaultMaxLoginsInFlight,
+		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr, LoginsBound: gateway.DefaultMaxLoginsInFlight, Heartbeat: 30 * time.Second,
 		DemoUsers: DefaultDemoUsers,
 		FrameRate: gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
 	}
@@ -165,6 +166,13 @@ func (f *flagSet) stores(c *config) {
 	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
 }
 
+// heartbeat registers --heartbeat-interval, which gateways and logic must agree on: a
+// gateway renews its routes that often and sweeps a connection silent for 3 intervals;
+// logic keeps a route 3 intervals, so a dead gateway's routes are gone within that.
+func (f *flagSet) heartbeat(c *config) {
+	f.duration(&c.Heartbeat, "heartbeat-interval", "how often clients send a frame and gateways renew routes; logic keeps routes 3× as long (give gateways and logic the same)")
+}
+
 // discovery registers --etcd (ETCD_ENDPOINTS) and --etcd-prefix.
 func (f *flagSet) discovery(c *config) {
 	c.Etcd = os.Getenv("ETCD_ENDPOINTS")
@@ -193,6 +201,7 @@ func (f *flagSet) gatewayFlags(c *config) {
 	f.float(&c.FrameRate, "frame-rate", "frames per second one IM connection may send (token bucket rate)")
 	f.integer(&c.FrameBurst, "frame-burst", "frames one IM connection may send at once (token bucket size)")
 	f.integer(&c.SendWindow, "send-window", fmt.Sprintf("SENDs one IM connection may have unanswered, 1..%d", gateway.MaxSendWindow))
+	f.heartbeat(c)
 	f.integer(&c.LoginsBound, "max-logins-in-flight", "logins (first AUTHs) a gateway has at logic at once; one more is refused at once, temporary, with a retry-after; 0 for no bound")
 }
 
@@ -206,7 +215,7 @@ func (c *config) gatewayConfig() gateway.Config {
 	if logins <= 0 {
 		logins = -1 // the flag's 0 is "no bound", the config's is "default"
 	}
-	return gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, IOModel: c.IOModel,
+	return gateway.Config{TCPAddr: c.TCPAddr, WSAddr: c.WSAddr, IOModel: c.IOModel, HeartbeatInterval: c.Heartbeat,
 		UpgradeTimeout: c.UpgradeWait, MaxConnsPerAddr: addrCap, MaxLoginsInFlight: logins,
 		FrameRate: c.FrameRate, FrameBurst: c.FrameBurst, SendWindow: c.SendWindow}
 }

@@ -16,9 +16,11 @@ import (
 
 	kitexdiscovery "github.com/cloudwego/kitex/pkg/discovery"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/client"
+	"github.com/bangbang-im/bangbang/core-im/router"
 	"github.com/bangbang-im/bangbang/internal/discovery"
 	"github.com/bangbang-im/bangbang/internal/netfault"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
@@ -129,6 +131,10 @@ type cluster struct {
 	s         system
 }
 
+// clusterHeartbeat is the cluster's --heartbeat-interval: routes live 3 of them, so a dead
+// gateway's routes expire within a test's patience.
+const clusterHeartbeat = time.Second
+
 // startCluster starts it on the shared Redis and PostgreSQL, or, with ownDeps, on a Redis
 // of its own and through a relay to PostgreSQL that the test can cut.
 func startCluster(t *testing.T, ownDeps bool) *cluster {
@@ -151,7 +157,8 @@ func startCluster(t *testing.T, ownDeps bool) *cluster {
 	nowhere := freeAddr(t) // nothing listens: every logic client must go through etcd
 	for i := range 2 {
 		c.logicAddr[i] = freeAddr(t)
-		args := []string{"logic", "--metrics-addr", "-", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", c.logicAddr[i]}
+		args := []string{"logic", "--metrics-addr", "-", "--log-level", "debug", "--data-dir", dataDir, "--logic-addr", c.logicAddr[i],
+			"--heartbeat-interval", clusterHeartbeat.String()}
 		if i == 0 {
 			args = append(args, "--demo", "--demo-users", "30")
 		}
@@ -159,7 +166,7 @@ func startCluster(t *testing.T, ownDeps bool) *cluster {
 	}
 	for i := range 2 {
 		c.tcp[i], c.push[i] = freeAddr(t), freeAddr(t)
-		c.gwArgs[i] = []string{"gateway", "--metrics-addr", "-", "--log-level", "debug",
+		c.gwArgs[i] = []string{"gateway", "--metrics-addr", "-", "--log-level", "debug", "--heartbeat-interval", clusterHeartbeat.String(),
 			"--data-dir", dataDir, "--logic-addr", nowhere, "--push-addr", c.push[i], "--tcp-addr", c.tcp[i], "--ws-addr", "-"}
 		c.gw[i] = start(t, fmt.Sprintf("gateway-%d", i+1), env, []string{c.tcp[i], c.push[i]}, c.gwArgs[i]...)
 	}
@@ -235,9 +242,26 @@ func TestClusterOnEtcd(t *testing.T) {
 	waitNodes(ctx, t, c.r, discovery.ServiceLogic, c.logicAddr[1:], discovery.DefaultLeaseTTL+15*time.Second)
 
 	// The sender's gateway dies: the SDK moves to the other one and carries on; what it
-	// had acked is there, nothing twice.
+	// had acked is there, nothing twice. A second device of the sender that knew only that
+	// gateway does not come back: its route expires (3 heartbeat intervals).
+	stale := dialAt(t, ctx, s, tcp[0], nil, "m1020", "tablet")
 	c.gw[0].kill()
+	stale.Close()
 	chat(t, ctx, sender, receiver, "m1020", "c1020", "moved", 10)
+	routes := router.NewRedis(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}), router.RedisOptions{})
+	defer routes.Close()
+	for deadline := time.Now().Add(3*clusterHeartbeat + 10*time.Second); ; {
+		found, err := routes.Lookup(ctx, []string{"m1020"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs := found["m1020"]; len(rs) == 1 && rs[0].DeviceID == "phone" && rs[0].Node == c.push[1] {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("m1020's routes %+v after the gateway died, want only the phone's on %s (the tablet's expired)", rs, c.push[1])
+		}
+		time.Sleep(100 * time.Millisecond) // polling the route table for a condition, not synchronising on time
+	}
 	waitNodes(ctx, t, c.r, discovery.ServiceGateway, c.push[1:], discovery.DefaultLeaseTTL+15*time.Second)
 	// The edge reads etcd again once its list is gatewayListTTL old.
 	for deadline := time.Now().Add(gatewayListTTL + 5*time.Second); ; {

@@ -125,6 +125,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	f.common(&c)
 	f.stores(&c)
 	f.str(&c.LogicAddr, "logic-addr", "Kitex listen address (registered in etcd as it is; a host-less address registers this host's first non-loopback IPv4, or KITEX_IP_TO_REGISTRY)")
+	f.heartbeat(&c)
 	f.discovery(&c)
 	c.MetricsAddr = "127.0.0.1:8902"
 	f.metricsFlag(&c)
@@ -163,6 +164,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}
 		gws := logic.NewKitexGateways(nil, kitexClientOptions(tr, "logic")...)
+		ob.logic.HeartbeatInterval = c.Heartbeat
 		svc := logic.New(ob.logic, st, rt, gws, log.With("component", "logic"))
 		lc.add("logic", ignoreCtx(svc.Close))
 		nr, err := nodeRegistry(&c)
