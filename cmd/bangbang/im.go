@@ -122,9 +122,26 @@ func connect(ctx context.Context, f imFlags) (*client.Client, error) {
 	})
 }
 
+// imUsage lists the im commands; `bangbang im COMMAND -h` lists a command's flags.
+const imUsage = `usage: bangbang im login|send|listen|chat [flags]
+
+  login    log in through the edge and print the token and the IM addresses
+  send     send one message (the trailing argument) to --to and print its ack
+  listen   print every message and receipt as it arrives
+  chat     read lines from stdin and send each to --to, printing what arrives
+
+Run 'bangbang im COMMAND -h' for its flags.
+`
+
 func runIM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bangbang im login|send|listen|chat [flags]")
+		fmt.Fprint(stderr, imUsage)
+		return errors.New("no im command")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, imUsage)
+		return nil
 	}
 	var f imFlags
 	fs := newFlagSet("im "+args[0], stderr)
@@ -135,6 +152,7 @@ func runIM(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fs.str(&to, "to", "recipient user id")
 	case "login", "listen":
 	default:
+		fmt.Fprint(stderr, imUsage)
 		return fmt.Errorf("unknown im command %q", args[0])
 	}
 	rest := args[1:]

@@ -81,3 +81,21 @@ func TestUnknownVariableIsAnError(t *testing.T) {
 		t.Fatalf("run with a misspelt variable: %v", err)
 	}
 }
+
+// `bangbang im -h` lists the commands on stdout and succeeds; an unknown command fails and
+// lists them on stderr.
+func TestIMHelp(t *testing.T) {
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"im", "-h"}, &out, &errOut); err != nil {
+		t.Fatalf("im -h: %v", err)
+	}
+	for _, cmd := range []string{"login", "send", "listen", "chat"} {
+		if !strings.Contains(out.String(), "\n  "+cmd+" ") {
+			t.Errorf("im -h does not list %s:\n%s", cmd, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"im", "shout"}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "usage: bangbang im") {
+		t.Errorf("im shout: %v, stderr %q; want an error and the usage", err, errOut.String())
+	}
+}
