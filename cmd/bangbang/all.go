@@ -74,7 +74,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	if err := traceRedis(rc, tr.Provider("bangbang-all")); err != nil {
 		return err
 	}
-	rt, rtName := openRoutes(rc, lc)
+	rt, rtName := openRoutes(c, rc, lc)
 	log.Info("storage", "messages", stName, "routes", rtName)
 
 	cs, err := openCampaignStore(ctx, c, tr, lc)
@@ -115,7 +115,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	}
 	p.housingURL, p.recruitmentURL, p.accountURL = sm.URL(sim.Housing), sm.URL(sim.Recruitment), sm.URL(sim.Account)
 	p.id, p.key = s.partnerID, s.partnerKey
-	deps, err := marketingDeps(p, rc, tr, reg, lc, log)
+	deps, err := marketingDeps(c, p, rc, tr, reg, lc, log)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	lc.add("admin", adm.Shutdown)
 	// The worker starts last and so stops first: no batch is pushed into a logic that is
 	// shutting down.
-	if _, err := startCampaignWorker(cs, svc, rc, tr, reg, lc); err != nil {
+	if _, err := startCampaignWorker(c, cs, svc, rc, tr, reg, lc); err != nil {
 		return err
 	}
 	return nil

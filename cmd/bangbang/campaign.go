@@ -58,7 +58,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := traceRedis(rc, tr.Provider("campaign")); err != nil {
 			return err
 		}
-		w, err := startCampaignWorker(cs, lg, rc, tr, reg, lc)
+		w, err := startCampaignWorker(&c, cs, lg, rc, tr, reg, lc)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func openCampaignStoreOpt(ctx context.Context, c *config, opt campaign.Options) 
 
 // startCampaignWorker runs the campaign worker, paced on Redis when there is one (so the
 // cap holds whichever worker sends) and in process otherwise.
-func startCampaignWorker(cs *campaign.Store, lg campaign.Logic, rc *redis.Client, tr *tracing.Tracing,
+func startCampaignWorker(c *config, cs *campaign.Store, lg campaign.Logic, rc *redis.Client, tr *tracing.Tracing,
 	reg prometheus.Registerer, lc *lifecycle) (*campaign.Worker, error) {
 	m, err := campaign.NewMetrics(reg, cs)
 	if err != nil {
@@ -116,7 +116,7 @@ func startCampaignWorker(cs *campaign.Store, lg campaign.Logic, rc *redis.Client
 	}
 	var pacer ratelimit.Pacer = ratelimit.NewLocalPacer(nil)
 	if rc != nil {
-		pacer = ratelimit.NewRedisPacer(rc)
+		pacer = ratelimit.NewRedisPacer(rc, c.redisKey("pace:"))
 	}
 	w := campaign.NewWorker(campaign.WorkerConfig{TracerProvider: tr.Provider("campaign"), Metrics: m},
 		cs, lg, pacer, lc.log.With("component", "campaign"))

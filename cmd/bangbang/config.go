@@ -21,6 +21,7 @@ type config struct {
 	DataDir     string        // --data-dir: what the embedded defaults write; default ./data
 	DatabaseURL string        // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
 	RedisAddr   string        // REDIS_ADDR: route table in Redis; "" means in-process
+	RedisPrefix string        // --redis-prefix: starts every key this deployment writes; default "bb:"
 	Etcd        string        // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
 	EtcdPrefix  string        // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
 	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
@@ -54,8 +55,9 @@ func defaults() config {
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
 		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
 		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr, LoginsBound: gateway.DefaultMaxLoginsInFlight, Heartbeat: 30 * time.Second,
-		DemoUsers: DefaultDemoUsers,
-		FrameRate: gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
+		RedisPrefix: "bb:",
+		DemoUsers:   DefaultDemoUsers,
+		FrameRate:   gateway.DefaultFrameRate, FrameBurst: gateway.DefaultFrameBurst, SendWindow: gateway.DefaultSendWindow,
 	}
 }
 
@@ -164,6 +166,23 @@ func (f *flagSet) stores(c *config) {
 	f.database(c)
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
+	f.redisPrefix(c)
+}
+
+// redisPrefix registers --redis-prefix: deployments sharing one Redis each take their own.
+func (f *flagSet) redisPrefix(c *config) {
+	f.str(&c.RedisPrefix, "redis-prefix", `start of every Redis key this deployment writes (routes "rt:", limits "rl:", idempotency "idem:", campaign pacing "pace:" follow it); deployments sharing a Redis each take their own`)
+}
+
+// redisKey is the deployment's prefix followed by a component's part.
+func (c *config) redisKey(part string) string { return c.RedisPrefix + part }
+
+// checkRedisPrefix refuses a prefix that would move keys to another Redis Cluster slot.
+func checkRedisPrefix(p string) error {
+	if strings.ContainsAny(p, "{}") {
+		return fmt.Errorf("--redis-prefix %q: '{' and '}' would change the keys' Redis Cluster hash tags", p)
+	}
+	return nil
 }
 
 // heartbeat registers --heartbeat-interval, which gateways and logic must agree on: a

@@ -53,7 +53,7 @@ func (f *flagSet) rateLimitFlag(p *partnerFlags) {
 // marketingDeps builds what the edge's marketing routes need: one SOAP client per third
 // party, the per-merchant limiter and the idempotency keys (in Redis when configured, so
 // several edges share them).
-func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg prometheus.Registerer, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
+func marketingDeps(c *config, p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg prometheus.Registerer, lc *lifecycle, log *slog.Logger) (edge.Deps, error) {
 	if p.id == "" && p.key == "" {
 		p.id, p.key = sim.DefaultPartnerID, sim.DefaultPartnerKey
 	}
@@ -99,8 +99,9 @@ func marketingDeps(p partnerFlags, rc *redis.Client, tr *tracing.Tracing, reg pr
 	}
 	opts := ratelimit.Options{Logger: log.With("component", "ratelimit"), Metrics: rm}
 	if rc != nil {
+		opts.KeyPrefix = c.redisKey("rl:")
 		d.Limiter = ratelimit.NewRedis(rc, limits, opts)
-		d.Idempotency = idempotency.NewRedis(rc, idempotency.Options{})
+		d.Idempotency = idempotency.NewRedis(rc, idempotency.Options{Prefix: c.redisKey("idem:")})
 	} else {
 		d.Limiter = ratelimit.NewLocal(limits, opts)
 		d.Idempotency = idempotency.NewMemory(idempotency.Options{})

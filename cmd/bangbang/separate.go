@@ -157,7 +157,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := traceRedis(rc, tr.Provider("logic")); err != nil {
 			return err
 		}
-		rt, rtName := openRoutes(rc, lc)
+		rt, rtName := openRoutes(&c, rc, lc)
 		if c.Demo {
 			if err := seedDemo(ctx, st, c.DemoUsers, stderr); err != nil {
 				return err
@@ -270,6 +270,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket address told to clients")
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
 	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
+	f.redisPrefix(&c)
 	f.partnerFlags(&p)
 	c.MetricsAddr = "127.0.0.1:8702"
 	f.metricsFlag(&c)
@@ -297,7 +298,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err := traceRedis(rc, tr.Provider("edge")); err != nil {
 			return err
 		}
-		deps, err := marketingDeps(p, rc, tr, reg, lc, lc.log)
+		deps, err := marketingDeps(&c, p, rc, tr, reg, lc, lc.log)
 		if err != nil {
 			return err
 		}

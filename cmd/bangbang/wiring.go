@@ -150,6 +150,9 @@ func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, er
 	if c.RedisAddr == "" {
 		return nil, nil
 	}
+	if err := checkRedisPrefix(c.RedisPrefix); err != nil {
+		return nil, err
+	}
 	// Context deadlines must reach the socket: a hung Redis would otherwise cost go-redis's
 	// 5s read timeout per call instead of the caller's deadline.
 	//
@@ -167,11 +170,11 @@ func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, er
 }
 
 // openRoutes opens the Redis route table when Redis is configured, else in-process.
-func openRoutes(rc *redis.Client, lc *lifecycle) (router.Table, string) {
+func openRoutes(c *config, rc *redis.Client, lc *lifecycle) (router.Table, string) {
 	var rt router.Table
 	name := "memory"
 	if rc != nil {
-		rt, name = router.NewRedis(rc, router.RedisOptions{}), "redis"
+		rt, name = router.NewRedis(rc, router.RedisOptions{Prefix: c.redisKey("rt:")}), "redis"
 	} else {
 		rt = router.NewMemory(router.MemoryOptions{})
 	}

@@ -87,14 +87,18 @@ func gcraN(l Limit, tat, now int64, n int) (wait time.Duration, newTat int64) {
 
 // RedisPacer paces through Redis with redis_rate, so the budget holds across processes
 // (a campaign handed to another worker keeps its pace). Its keys are redis_rate's "rate:"
-// followed by "bb:pace:" and the stream's key.
+// followed by the prefix and the stream's key.
 type RedisPacer struct {
-	rl *redis_rate.Limiter
+	rl     *redis_rate.Limiter
+	prefix string
 }
 
-// NewRedisPacer paces on c.
-func NewRedisPacer(c redis.UniversalClient) *RedisPacer {
-	return &RedisPacer{rl: redis_rate.NewLimiter(c)}
+// NewRedisPacer paces on c, its keys starting with prefix ("" means "bb:pace:").
+func NewRedisPacer(c redis.UniversalClient, prefix string) *RedisPacer {
+	if prefix == "" {
+		prefix = "bb:pace:"
+	}
+	return &RedisPacer{rl: redis_rate.NewLimiter(c), prefix: prefix}
 }
 
 // Wait blocks until n units of key may go at perSecond. A Redis error is returned: the
@@ -106,7 +110,7 @@ func (p *RedisPacer) Wait(ctx context.Context, key string, perSecond, n int) err
 		return err
 	}
 	for {
-		res, err := p.rl.AllowN(ctx, "bb:pace:"+key, redis_rate.Limit(l), n)
+		res, err := p.rl.AllowN(ctx, p.prefix+key, redis_rate.Limit(l), n)
 		if err != nil {
 			return fmt.Errorf("pace %s: %w", key, err)
 		}

@@ -62,7 +62,7 @@ func TestPacersHoldTheCap(t *testing.T) {
 	t.Cleanup(func() { c.Del(context.Background(), "rate:bb:pace:"+key) })
 	pacers := map[string][2]Pacer{
 		"local": {NewLocalPacer(nil), nil},
-		"redis": {NewRedisPacer(c), NewRedisPacer(c)},
+		"redis": {NewRedisPacer(c, ""), NewRedisPacer(c, "")},
 	}
 	for name, ps := range pacers {
 		t.Run(name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestPacerWaitCanceled(t *testing.T) {
 	c := redisClient(t)
 	key := "test-" + uuid.NewString()
 	t.Cleanup(func() { c.Del(context.Background(), "rate:bb:pace:"+key) })
-	for name, p := range map[string]Pacer{"local": NewLocalPacer(nil), "redis": NewRedisPacer(c)} {
+	for name, p := range map[string]Pacer{"local": NewLocalPacer(nil), "redis": NewRedisPacer(c, "")} {
 		if err := p.Wait(t.Context(), key, 1, 1); err != nil {
 			t.Fatal(err)
 		}
