@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/bangbang-im/bangbang/internal/buildinfo"
 )
 
 // emitTwoComponents makes the trace every export test checks: an edge server span with a
@@ -53,6 +55,9 @@ func checkTwoComponents(t *testing.T, rc *receiver, root, child trace.SpanContex
 	for _, s := range got {
 		if s.resource["service.namespace"] != Namespace || s.resource["bangbang.process"] != "bangbang-test" {
 			t.Errorf("resource %v lacks namespace or process", s.resource)
+		}
+		if v := s.resource["service.version"]; v == "" || v != buildinfo.Read().Version {
+			t.Errorf("service.version %q, want the build's %q", v, buildinfo.Read().Version)
 		}
 	}
 	if id := e.resource["service.instance.id"]; id == "" || id != l.resource["service.instance.id"] {

@@ -11,10 +11,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/bangbang-im/bangbang/internal/buildinfo"
 )
 
-// processResource describes the process: host, runtime, pid, one service.instance.id for
-// all its components, Config.Process and OTEL_RESOURCE_ATTRIBUTES.
+// processResource describes the process: host, runtime, pid, the build (service.version),
+// one service.instance.id for all its components, Config.Process and
+// OTEL_RESOURCE_ATTRIBUTES.
 func processResource(ctx context.Context, c Config) (*resource.Resource, error) {
 	extra, err := parseKeyValues(c.env("OTEL_RESOURCE_ATTRIBUTES"))
 	if err != nil {
@@ -26,6 +29,7 @@ func processResource(ctx context.Context, c Config) (*resource.Resource, error) 
 	}
 	attrs = append(attrs,
 		semconv.ServiceNamespaceKey.String(Namespace),
+		semconv.ServiceVersionKey.String(buildinfo.Read().Version),
 		semconv.ServiceInstanceIDKey.String(uuid.NewString()),
 		attrProcess.String(c.Process),
 	)

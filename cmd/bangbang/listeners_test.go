@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -47,6 +49,19 @@ func TestListenersCannotBeHeldOpen(t *testing.T) {
 		"--ws-upgrade-timeout", "500ms", "--max-conns-per-addr", "4")
 	metrics := adminAddr
 	s := system{edge: "http://" + edgeAddr, imAddr: tcp, admin: "http://" + adminAddr}
+
+	t.Run("build info", func(t *testing.T) {
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		line := regexp.MustCompile(`(?m)^bangbang_build_info\{go_version="go[^"]+",revision="[0-9a-f]*",version="[^"]+"\} 1$`).Find(body)
+		if line == nil {
+			t.Fatalf("no bangbang_build_info{go_version, revision, version} 1 in /metrics:\n%s", regexp.MustCompile(`(?m)^bangbang_build.*$`).FindAll(body, -1))
+		}
+	})
 
 	t.Run("slow upgrade", func(t *testing.T) {
 		nc, err := net.DialTimeout("tcp", ws, 5*time.Second)

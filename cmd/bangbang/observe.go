@@ -22,6 +22,7 @@ import (
 
 	"github.com/bangbang-im/bangbang/core-im/logic"
 	"github.com/bangbang-im/bangbang/core-im/store"
+	"github.com/bangbang-im/bangbang/internal/buildinfo"
 	"github.com/bangbang-im/bangbang/internal/health"
 	"github.com/bangbang-im/bangbang/internal/profiles"
 	"github.com/bangbang-im/bangbang/tracing"
@@ -31,7 +32,8 @@ import (
 // collectors; every component registers its metrics into it.
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.NewCollector())
 	return reg
 }
 
