@@ -43,6 +43,10 @@ func KitexClient(tp trace.TracerProvider, prop propagation.TextMapPropagator) en
 				ctx = metainfo.WithValue(ctx, k, v)
 			}
 			err := next(ctx, req, resp)
+			// The balancer picks the node inside next: only now is the address known.
+			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil && ri.To() != nil && ri.To().Address() != nil {
+				span.SetAttributes(attribute.String("server.address", ri.To().Address().String()))
+			}
 			endKitexSpan(span, err)
 			return err
 		}
@@ -81,9 +85,6 @@ func kitexCall(ctx context.Context, client bool) (string, []attribute.KeyValue) 
 		attribute.String("rpc.system", RPCSystemKitex),
 		attribute.String("rpc.service", svc),
 		attribute.String("rpc.method", method),
-	}
-	if client && ri.To() != nil && ri.To().Address() != nil {
-		attrs = append(attrs, attribute.String("server.address", ri.To().Address().String()))
 	}
 	if !client && ri.From() != nil && ri.From().Address() != nil {
 		attrs = append(attrs, attribute.String("client.address", ri.From().Address().String()))

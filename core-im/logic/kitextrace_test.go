@@ -119,5 +119,13 @@ func TestKitexCarriesTraceContext(t *testing.T) {
 		if attrs["rpc.system"] != "kitex" || attrs["rpc.service"] != "GatewayService" || attrs["rpc.method"] != "Deliver" {
 			t.Errorf("%s attributes = %v", s.Name(), attrs)
 		}
+		// The client knows the node only once the balancer has picked it; the server, the
+		// caller's address from the connection.
+		if s == cs && attrs["server.address"] != addr.String() {
+			t.Errorf("client span server.address = %q, want %s", attrs["server.address"], addr)
+		}
+		if s == ss && attrs["client.address"] == "" {
+			t.Errorf("server span has no client.address: %v", attrs)
+		}
 	}
 }
