@@ -3,8 +3,16 @@ package tracing
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -81,6 +89,9 @@ func TestExportOTLPHTTP(t *testing.T) {
 	root, child := emitTwoComponents(t, tr)
 	shutdown(t, tr)
 	checkTwoComponents(t, rc, root, child)
+	if exported, failed := exportCounts(t, tr); exported != 2 || failed != 0 {
+		t.Errorf("exported %v, failed %v; want 2 and 0", exported, failed)
+	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if h := rc.headers[0]; h["Authorization"] != "Bearer secret" || h["X-Tenant"] != "t1" {
@@ -218,4 +229,71 @@ func TestSetupRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exportCounts reads bangbang_tracing_exported_spans_total from tr's collector.
+func exportCounts(t *testing.T, tr *Tracing) (exported, failed float64) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(tr.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch m.GetLabel()[0].GetValue() {
+			case "exported":
+				exported = m.GetCounter().GetValue()
+			case "failed":
+				failed = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return exported, failed
+}
+
+// A collector that refuses the spans: they are counted as failed, and the failure is
+// logged as a JSON line through the process's logger, not as plain text.
+func TestExportFailuresCountedAndLogged(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such tenant", http.StatusBadRequest) // not retryable: fails at once
+	}))
+	defer srv.Close()
+	var logs syncBuffer
+	tr := setup(t, Config{Process: "bangbang-test", Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Env: env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL})})
+	emitTwoComponents(t, tr)
+	shutdown(t, tr)
+	if exported, failed := exportCounts(t, tr); exported != 0 || failed != 2 {
+		t.Errorf("exported %v, failed %v; want 0 and 2", exported, failed)
+	}
+	var line struct{ Level, Msg, Err string }
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if json.Unmarshal([]byte(l), &line) == nil && strings.HasPrefix(line.Msg, "opentelemetry:") {
+			break
+		}
+		line.Msg = ""
+	}
+	if line.Level != "WARN" || !strings.Contains(line.Err, "400") {
+		t.Errorf("no JSON warning naming the refusal in the log: %q", logs.String())
+	}
+}
+
+// syncBuffer is a log destination the exporter's goroutine and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -23,6 +23,7 @@ type Tracing struct {
 	pipeline   *pipeline
 	store      *Store                 // nil when disabled
 	batch      sdktrace.SpanProcessor // nil without OTLP
+	stats      *exportStats           // what the OTLP exporter did (Collector)
 	propagator propagation.TextMapPropagator
 
 	disabled bool // OTEL_SDK_DISABLED=true: every provider is a no-op
@@ -48,7 +49,9 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 		pipeline:   &pipeline{},
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		providers:  make(map[string]*sdktrace.TracerProvider),
+		stats:      &exportStats{},
 	}
+	logErrors(cfg.Logger)
 	if strings.EqualFold(cfg.env("OTEL_SDK_DISABLED"), "true") {
 		// As the specification says: the SDK is off, every span a no-op. The store stays,
 		// empty but for what other processes export to it.
@@ -75,7 +78,7 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tracing setup: otlp exporter: %w", err)
 		}
-		t.batch = sdktrace.NewBatchSpanProcessor(exp)
+		t.batch = sdktrace.NewBatchSpanProcessor(countingExporter{exp, t.stats})
 		t.pipeline.sinks = append(t.pipeline.sinks, t.batch)
 	}
 	cfg.Logger.Info("tracing ready",

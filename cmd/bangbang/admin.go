@@ -34,7 +34,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		reg := newRegistry()
+		reg := newRegistry(tr)
 		cs, err := openCampaignStore(ctx, &c, tr, lc)
 		if err != nil {
 			return err

@@ -55,7 +55,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 		return err
 	}
 	// One registry for the process, served by the admin API's /metrics.
-	reg := newRegistry()
+	reg := newRegistry(tr)
 	ob, err := imObservability(tr, reg, "logic")
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		reg := newRegistry()
+		reg := newRegistry(tr)
 		lg, err := newLogicClient(&c, tr, "campaign")
 		if err != nil {
 			return err

@@ -30,10 +30,10 @@ import (
 
 // newRegistry is a process's one metrics registry, with the Go runtime and process
 // collectors; every component registers its metrics into it.
-func newRegistry() *prometheus.Registry {
+func newRegistry(tr *tracing.Tracing) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		buildinfo.NewCollector())
+		buildinfo.NewCollector(), tr.Collector())
 	return reg
 }
 

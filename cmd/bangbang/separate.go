@@ -140,7 +140,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		reg := newRegistry()
+		reg := newRegistry(tr)
 		ob, err := imObservability(tr, reg, "logic")
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		reg := newRegistry()
+		reg := newRegistry(tr)
 		tk, err := tokens(&c)
 		if err != nil {
 			return err
@@ -282,7 +282,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		reg := newRegistry()
+		reg := newRegistry(tr)
 		tk, err := tokens(&c)
 		if err != nil {
 			return err

@@ -1,0 +1,60 @@
+package tracing
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// exportStats counts what the OTLP exporter did with the spans handed to it.
+type exportStats struct {
+	exported, failed atomic.Uint64
+}
+
+// countingExporter counts each batch's spans as exported or failed; the batch processor
+// above it reports the failure to OpenTelemetry's error handler, which logs it.
+type countingExporter struct {
+	sdktrace.SpanExporter
+	stats *exportStats
+}
+
+func (e countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	err := e.SpanExporter.ExportSpans(ctx, spans)
+	if err != nil {
+		e.stats.failed.Add(uint64(len(spans)))
+	} else {
+		e.stats.exported.Add(uint64(len(spans)))
+	}
+	return err
+}
+
+var descExported = prometheus.NewDesc("bangbang_tracing_exported_spans_total",
+	"Spans handed to the OTLP exporter, by result: exported, or failed (the collector refused or could not be reached; those spans are lost).",
+	[]string{"result"}, nil)
+
+type statsCollector struct{ s *exportStats }
+
+func (c statsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descExported }
+
+func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descExported, prometheus.CounterValue, float64(c.s.exported.Load()), "exported")
+	ch <- prometheus.MustNewConstMetric(descExported, prometheus.CounterValue, float64(c.s.failed.Load()), "failed")
+}
+
+// Collector exports the tracing pipeline's own counts:
+//
+//	bangbang_tracing_exported_spans_total{result}  counter: exported, failed (OTLP only; 0 without an exporter)
+func (t *Tracing) Collector() prometheus.Collector { return statsCollector{t.stats} }
+
+// logErrors sends OpenTelemetry's internal errors (an export that failed, a dropped batch)
+// to log, as JSON lines like every other, instead of the standard logger's plain text.
+// The handler is process-wide: the last Setup's logger wins.
+func logErrors(log *slog.Logger) {
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("opentelemetry: export or processing failed", "err", err)
+	}))
+}
