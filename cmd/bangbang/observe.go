@@ -73,7 +73,10 @@ func traceRedis(rc *redis.Client, tp trace.TracerProvider) error {
 	if rc == nil {
 		return nil
 	}
-	if err := redisotel.InstrumentTracing(rc, redisotel.WithTracerProvider(tracing.ChildOnly(tp)), redisotel.WithDBStatement(false)); err != nil {
+	// No caller attributes: code.filepath named the build machine's paths, and the
+	// function is the Redis client's own, never ours.
+	if err := redisotel.InstrumentTracing(rc, redisotel.WithTracerProvider(tracing.ChildOnly(tp)), redisotel.WithDBStatement(false),
+		redisotel.WithCallerEnabled(false)); err != nil {
 		return fmt.Errorf("redis tracing: %w", err)
 	}
 	return nil
