@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bangbang-im/bangbang/internal/buildinfo"
+	"github.com/bangbang-im/bangbang/internal/syncbuf"
 )
 
 // emitTwoComponents makes the trace every export test checks: an edge server span with a
@@ -260,7 +260,7 @@ func TestExportFailuresCountedAndLogged(t *testing.T) {
 		http.Error(w, "no such tenant", http.StatusBadRequest) // not retryable: fails at once
 	}))
 	defer srv.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	tr := setup(t, Config{Process: "bangbang-test", Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 		Env: env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL})})
 	emitTwoComponents(t, tr)
@@ -278,22 +278,4 @@ func TestExportFailuresCountedAndLogged(t *testing.T) {
 	if line.Level != "WARN" || !strings.Contains(line.Err, "400") {
 		t.Errorf("no JSON warning naming the refusal in the log: %q", logs.String())
 	}
-}
-
-// syncBuffer is a log destination the exporter's goroutine and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/internal/health"
+	"github.com/bangbang-im/bangbang/internal/syncbuf"
 	"github.com/bangbang-im/bangbang/marketing/idempotency"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/account"
@@ -58,7 +58,7 @@ type harness struct {
 	base   string
 	tokens *auth.Tokens
 	http   *http.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 }
 
 func startSim(t *testing.T) *sim.Sim {
@@ -92,7 +92,7 @@ func partnerConfig(s *sim.Sim, line string) partner.Config {
 
 func newHarness(t *testing.T, o options) *harness {
 	t.Helper()
-	h := &harness{t: t, sim: o.sim, logs: &syncBuffer{}}
+	h := &harness{t: t, sim: o.sim, logs: &syncbuf.Buffer{}}
 	if h.sim == nil {
 		h.sim = startSim(t)
 	}
@@ -273,22 +273,4 @@ func (h *harness) credits(t *testing.T, m string) int64 {
 		t.Fatalf("sim has no merchant %s", m)
 	}
 	return c
-}
-
-// syncBuffer collects a test's logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
