@@ -144,43 +144,62 @@ type GatewayAddrs struct {
 }
 
 // Gateways lists the live gateway nodes, for the edge to hand apps every address. It
-// caches an answer for a few seconds, so a burst of logins costs etcd one read.
+// caches an answer for a few seconds, so a burst of logins costs etcd one read; one caller
+// at a time reads etcd, the others meanwhile get the last list.
 type Gateways struct {
 	r   discovery.Resolver
 	ttl time.Duration
+	now func() time.Time
 
-	mu      sync.Mutex
-	cached  []GatewayAddrs
-	fetched time.Time
+	mu         sync.Mutex
+	cached     []GatewayAddrs
+	fetched    time.Time // of the last read, answered or not
+	refreshing bool
 }
 
 // NewGateways lists ServiceGateway through r, caching each answer for ttl.
 func NewGateways(r discovery.Resolver, ttl time.Duration) *Gateways {
-	return &Gateways{r: r, ttl: ttl}
+	return &Gateways{r: r, ttl: ttl, now: time.Now}
 }
-
-// listTimeout bounds one read of the gateway list from etcd.
-const listTimeout = time.Second
 
 // ErrNoGateway says etcd lists no gateway node.
 var ErrNoGateway = errors.New("discovery: no gateway registered")
 
+// listTimeout bounds one read of the gateway list from etcd.
+const listTimeout = time.Second
+
 // List returns the gateways that registered an IM TCP address, sorted by node so every
-// caller sees the same order. When etcd cannot be read it returns the last list it had,
-// if any, with the error.
+// caller sees the same order. When etcd cannot be read it returns the last list it had, if
+// any, with the error, and tries etcd again only after ttl: etcd away costs one caller per
+// ttl a wait of at most listTimeout, not every login.
 func (g *Gateways) List(ctx context.Context) ([]GatewayAddrs, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.fetched.IsZero() && time.Since(g.fetched) < g.ttl {
+	if g.refreshing || !g.fetched.IsZero() && g.now().Sub(g.fetched) < g.ttl {
+		defer g.mu.Unlock()
 		return g.cached, nil
 	}
-	// etcd away must not hold a login: the last list serves meanwhile.
+	g.refreshing = true
+	g.mu.Unlock()
+
+	out, err := g.read(ctx)
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.refreshing, g.fetched = false, g.now()
+	if err != nil {
+		return g.cached, err
+	}
+	g.cached = out
+	return out, nil
+}
+
+func (g *Gateways) read(ctx context.Context) ([]GatewayAddrs, error) {
 	ctx, cancel := context.WithTimeout(ctx, listTimeout)
 	defer cancel()
 	desc := g.r.Target(ctx, rpcinfo.NewEndpointInfo(ServiceGateway, "", nil, nil))
 	res, err := g.r.Resolve(ctx, desc)
 	if err != nil {
-		return g.cached, fmt.Errorf("discovery: list gateways: %w", err)
+		return nil, fmt.Errorf("discovery: list gateways: %w", err)
 	}
 	out := make([]GatewayAddrs, 0, len(res.Instances))
 	for _, in := range res.Instances {
@@ -192,9 +211,8 @@ func (g *Gateways) List(ctx context.Context) ([]GatewayAddrs, error) {
 		}
 	}
 	if len(out) == 0 {
-		return g.cached, ErrNoGateway
+		return nil, ErrNoGateway
 	}
 	slices.SortFunc(out, func(a, b GatewayAddrs) int { return strings.Compare(a.Node, b.Node) })
-	g.cached, g.fetched = out, time.Now()
 	return out, nil
 }
