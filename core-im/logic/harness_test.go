@@ -27,6 +27,7 @@ type recorder struct {
 	down    bool            // the node does not answer: Deliver fails
 	changed chan struct{}
 	calls   [][]*gatewaygen.Delivery // every Deliver call's deliveries, in call order
+	refused int                      // Deliver calls failed while down
 	// gate, when set, holds every Deliver call until it is closed; entered hears of each
 	// call that reached it.
 	gate    chan struct{}
@@ -65,6 +66,8 @@ func (r *recorder) Deliver(_ context.Context, req *gatewaygen.DeliverRequest) (*
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, req.Deliveries)
 	if r.down {
+		r.refused++
+		r.changed <- struct{}{}
 		return nil, errNodeDown
 	}
 	resp := &gatewaygen.DeliverResponse{}

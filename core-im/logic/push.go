@@ -170,15 +170,7 @@ func (s *Service) deliver(parent context.Context, j pushJob) (reached int) {
 			span.End()
 		}()
 	}
-	defer func() {
-		s.observePush(j, reached, failed)
-		switch {
-		case failed:
-			s.retry.add(j)
-		case j.retry != nil:
-			s.retry.recovered()
-		}
-	}()
+	defer func() { s.settle(j, reached, failed) }()
 	found, err := s.routes.Lookup(ctx, []string{j.user})
 	if err != nil {
 		s.log.WarnContext(ctx, "push: route lookup failed; retrying", "user", j.user, "err", err)
@@ -203,6 +195,17 @@ func (s *Service) deliver(parent context.Context, j pushJob) (reached int) {
 	}
 	s.log.DebugContext(ctx, "push delivered", "user", j.user, "op", op, "devices", reached)
 	return reached
+}
+
+// settle records how a push went and retries it when it failed.
+func (s *Service) settle(j pushJob, reached int, failed bool) {
+	s.observePush(j, reached, failed)
+	switch {
+	case failed:
+		s.retry.add(j)
+	case j.retry != nil:
+		s.retry.recovered()
+	}
 }
 
 // deliverAll runs a shard's batch in order: a job of a sampled trace alone (its span and
@@ -238,13 +241,7 @@ func (s *Service) deliverMany(parent context.Context, jobs []pushJob, reached []
 	failed := make([]bool, len(jobs))
 	defer func() {
 		for i, j := range jobs {
-			s.observePush(j, reached[i], failed[i])
-			switch {
-			case failed[i]:
-				s.retry.add(j)
-			case j.retry != nil:
-				s.retry.recovered()
-			}
+			s.settle(j, reached[i], failed[i])
 		}
 	}()
 	users := make([]string, 0, len(jobs))
