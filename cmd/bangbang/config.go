@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/bangbang-im/bangbang/internal/discovery"
-
 	"flag"
 	"fmt"
 	"io"
@@ -11,42 +9,46 @@ import (
 	"strings"
 	"time"
 
+	kitexdiscovery "github.com/cloudwego/kitex/pkg/discovery"
+
 	"github.com/bangbang-im/bangbang/core-im/gateway"
+	"github.com/bangbang-im/bangbang/internal/discovery"
 	"github.com/bangbang-im/bangbang/tracing"
 )
 
 // config is every setting of every command, with its default. Each command registers the
 // fields it uses as flags; a flag's default comes from its BANGBANG_* variable when set.
 type config struct {
-	DataDir     string        // --data-dir: what the embedded defaults write; default ./data
-	DatabaseURL string        // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
-	RedisAddr   string        // REDIS_ADDR: route table in Redis; "" means in-process
-	RedisPrefix string        // --redis-prefix: starts every key this deployment writes; default "bb:"
-	Etcd        string        // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
-	EtcdPrefix  string        // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
-	TCPAddr     string        // --tcp-addr: IM TCP listener; default :8800
-	WSAddr      string        // --ws-addr: IM WebSocket listener (path /ws); default :8801
-	EdgeAddr    string        // --edge-addr: merchant HTTP API; default :8700
-	AdminAddr   string        // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
-	MetricsAddr string        // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
-	LogicAddr   string        // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
-	PushAddr    string        // --push-addr: gateway push Kitex listener; default :8901
-	Node        string        // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
-	PublicHost  string        // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
-	TokenSecret string        // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
-	TokenTTL    time.Duration // --token-ttl: token lifetime; default 24h
-	IOModel     string        // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
-	UpgradeWait time.Duration // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
-	AddrCap     int           // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
-	FrameRate   float64       // --frame-rate: frames per second per IM connection; default 50
-	FrameBurst  int           // --frame-burst: default 100
-	SendWindow  int           // --send-window: SENDs a connection may have unanswered; default 32
-	LoginsBound int           // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
-	Heartbeat   time.Duration // --heartbeat-interval: what clients keep; gateways renew routes that often, logic keeps them 3× as long; default 30s
-	Demo        bool          // --demo: seed demo users (all and logic)
-	DemoUsers   int           // --demo-users: how many merchants and customers --demo seeds; default 20
-	LogLevel    string        // --log-level: debug, info, warn, error; default info
-	ChatRatio   float64       // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
+	DataDir     string                  // --data-dir: what the embedded defaults write; default ./data
+	DatabaseURL string                  // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
+	RedisAddr   string                  // REDIS_ADDR: route table in Redis; "" means in-process
+	RedisPrefix string                  // --redis-prefix: starts every key this deployment writes; default "bb:"
+	Etcd        string                  // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
+	EtcdPrefix  string                  // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
+	resolver    kitexdiscovery.Resolver // etcdResolver's, once made
+	TCPAddr     string                  // --tcp-addr: IM TCP listener; default :8800
+	WSAddr      string                  // --ws-addr: IM WebSocket listener (path /ws); default :8801
+	EdgeAddr    string                  // --edge-addr: merchant HTTP API; default :8700
+	AdminAddr   string                  // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
+	MetricsAddr string                  // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
+	LogicAddr   string                  // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
+	PushAddr    string                  // --push-addr: gateway push Kitex listener; default :8901
+	Node        string                  // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
+	PublicHost  string                  // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
+	TokenSecret string                  // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
+	TokenTTL    time.Duration           // --token-ttl: token lifetime; default 24h
+	IOModel     string                  // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
+	UpgradeWait time.Duration           // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
+	AddrCap     int                     // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
+	FrameRate   float64                 // --frame-rate: frames per second per IM connection; default 50
+	FrameBurst  int                     // --frame-burst: default 100
+	SendWindow  int                     // --send-window: SENDs a connection may have unanswered; default 32
+	LoginsBound int                     // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
+	Heartbeat   time.Duration           // --heartbeat-interval: what clients keep; gateways renew routes that often, logic keeps them 3× as long; default 30s
+	Demo        bool                    // --demo: seed demo users (all and logic)
+	DemoUsers   int                     // --demo-users: how many merchants and customers --demo seeds; default 20
+	LogLevel    string                  // --log-level: debug, info, warn, error; default info
+	ChatRatio   float64                 // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
 }
 
 func defaults() config {
@@ -198,6 +200,20 @@ func (f *flagSet) discovery(c *config) {
 	f.str(&c.Etcd, "etcd", "etcd endpoints, comma-separated (also ETCD_ENDPOINTS): nodes register and find each other there; empty: static addresses")
 	c.EtcdPrefix = discovery.DefaultPrefix
 	f.str(&c.EtcdPrefix, "etcd-prefix", "key prefix of this deployment in etcd")
+}
+
+// etcdResolver is the process's one etcd resolver (one etcd client), made on first use:
+// the logic client and the edge's gateway list share it.
+func (c *config) etcdResolver() (kitexdiscovery.Resolver, error) {
+	if c.resolver == nil {
+		dc, _ := c.discoveryConfig()
+		r, err := discovery.NewResolver(dc)
+		if err != nil {
+			return nil, err
+		}
+		c.resolver = r
+	}
+	return c.resolver, nil
 }
 
 // discoveryConfig is the etcd share of c; ok is false without endpoints.

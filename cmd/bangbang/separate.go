@@ -34,8 +34,8 @@ const rpcTimeout = 5 * time.Second
 func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Remote, error) {
 	opts := kitexClientOptions(tr, component)
 	target := c.LogicAddr
-	if dc, ok := c.discoveryConfig(); ok {
-		r, err := discovery.NewResolver(dc)
+	if _, ok := c.discoveryConfig(); ok {
+		r, err := c.etcdResolver()
 		if err != nil {
 			return logic.Remote{}, err
 		}
@@ -53,11 +53,10 @@ func newLogicClient(c *config, tr *tracing.Tracing, component string) (logic.Rem
 // imNodes lists the live gateways from etcd for /v1/login, when c names etcd endpoints;
 // else nil (the edge names its --tcp-addr and --ws-addr).
 func imNodes(c *config) (func(context.Context) ([]edge.IMNode, error), error) {
-	dc, ok := c.discoveryConfig()
-	if !ok {
+	if _, ok := c.discoveryConfig(); !ok {
 		return nil, nil
 	}
-	r, err := discovery.NewResolver(dc)
+	r, err := c.etcdResolver()
 	if err != nil {
 		return nil, err
 	}
