@@ -3,6 +3,8 @@ package tracing
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +26,9 @@ type pipeline struct {
 func (p *pipeline) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
 func (p *pipeline) OnEnd(s sdktrace.ReadOnlySpan) {
+	if isScriptCacheMiss(s) {
+		s = scriptCacheMiss{s}
+	}
 	if !s.SpanContext().IsSampled() {
 		if !p.keep.keep(s) {
 			return
@@ -100,5 +105,38 @@ func (s keptSpan) SpanContext() trace.SpanContext {
 }
 
 func (s keptSpan) Attributes() []attribute.KeyValue {
-	return append(s.ReadOnlySpan.Attributes(), AttrKeptFor.String(KeptForError))
+	return append(slices.Clip(s.ReadOnlySpan.Attributes()), AttrKeptFor.String(KeptForError))
+}
+
+// isScriptCacheMiss reports whether s is a Redis command answered NOSCRIPT: an EVALSHA
+// whose script was not in Redis's script cache (empty after a restart or SCRIPT FLUSH).
+// Every caller recovers from it (redis.Script.Run, which redis_rate uses, sends the
+// script with EVAL; the route table loads its scripts and sends the pipeline again), so
+// it is a cache miss, not a failure, and must not flag a healthy request as an error nor
+// be kept as one from an unsampled trace.
+func isScriptCacheMiss(s sdktrace.ReadOnlySpan) bool {
+	st := s.Status()
+	if st.Code != codes.Error || !strings.HasPrefix(st.Description, "NOSCRIPT") {
+		return false
+	}
+	for _, kv := range s.Attributes() {
+		if kv.Key == attrDBSystem && kv.Value.AsString() == "redis" {
+			return true
+		}
+	}
+	return false
+}
+
+// attrDBSystem is the database attribute the Redis instrumentation sets.
+const attrDBSystem = attribute.Key("db.system")
+
+// scriptCacheMiss presents a span isScriptCacheMiss picked with its status unset, and
+// says what happened in db.response.status_code (the Redis error prefix, as the
+// semantic conventions put it). The exception event stays.
+type scriptCacheMiss struct{ sdktrace.ReadOnlySpan }
+
+func (s scriptCacheMiss) Status() sdktrace.Status { return sdktrace.Status{Code: codes.Unset} }
+
+func (s scriptCacheMiss) Attributes() []attribute.KeyValue {
+	return append(slices.Clip(s.ReadOnlySpan.Attributes()), attribute.String("db.response.status_code", "NOSCRIPT"))
 }

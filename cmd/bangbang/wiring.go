@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	"github.com/bangbang-im/bangbang/core-im/router"
@@ -153,14 +154,7 @@ func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, er
 	if err := checkRedisPrefix(c.RedisPrefix); err != nil {
 		return nil, err
 	}
-	// Context deadlines must reach the socket: a hung Redis would otherwise cost go-redis's
-	// 5s read timeout per call instead of the caller's deadline.
-	//
-	// DisableIdentity: go-redis announces itself with CLIENT SETINFO on every new
-	// connection, which servers before 7.2 refuse. The client shrugs it off, but the
-	// refusal is an error span inside the request that opened the connection, and errors
-	// are always kept: every new connection would keep a trace of nothing.
-	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, ContextTimeoutEnabled: true, DisableIdentity: true})
+	rc := newRedisClient(c.RedisAddr)
 	if err := rc.Ping(ctx).Err(); err != nil {
 		_ = rc.Close()
 		return nil, fmt.Errorf("redis %s: %w", c.RedisAddr, err)
@@ -238,4 +232,24 @@ func dialable(listen, host string) string {
 		h = host
 	}
 	return net.JoinHostPort(h, p)
+}
+
+// newRedisClient returns the client of a Redis at addr, as every process builds it.
+//
+// Context deadlines reach the socket: a hung Redis would otherwise cost go-redis's 5 s
+// read timeout per call instead of the caller's deadline.
+//
+// No handshake extras that a plain Redis refuses: go-redis announces itself with CLIENT
+// SETINFO (refused before 7.2) and asks for maintenance notifications with CLIENT
+// MAINT_NOTIFICATIONS (a Redis Enterprise and Cloud feature, refused by open-source
+// servers), on every new connection. The client shrugs the refusals off, but each is an
+// error span inside the request that opened the connection, and errors are always kept:
+// every new connection would keep a trace of nothing and flag a healthy request.
+func newRedisClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:                     addr,
+		ContextTimeoutEnabled:    true,
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	})
 }
