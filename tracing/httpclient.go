@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -61,9 +62,17 @@ func (c *httpClient) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if span.IsRecording() {
 		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
-		if resp.StatusCode >= http.StatusInternalServerError {
+		if resp.StatusCode >= http.StatusInternalServerError && !failed(span) {
 			span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
 		}
 	}
 	return resp, nil
+}
+
+// failed reports whether span already has status Error: base (the SOAP transport) may
+// have said why the answer failed, a fault's kind and text, which the HTTP status's
+// plain "Internal Server Error" must not overwrite.
+func failed(span trace.Span) bool {
+	s, ok := span.(interface{ Status() sdktrace.Status })
+	return ok && s.Status().Code == codes.Error
 }

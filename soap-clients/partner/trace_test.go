@@ -130,8 +130,13 @@ func TestClientSpanPerAttempt(t *testing.T) {
 			t.Errorf("span %d is not the caller's child", i)
 		}
 	}
-	if st := clients[0].Status(); st.Code != codes.Error || attrs(clients[0])["soap.fault.kind"].AsString() != "server" {
-		t.Errorf("failed attempt: status %v, attributes %v", st, clients[0].Attributes())
+	// The fault's text is in the span (status and soap.fault.string), and the HTTP
+	// 500 it came with does not overwrite it.
+	a := attrs(clients[0])
+	const want = "soap fault server: soap:Server: service temporarily unavailable"
+	if st := clients[0].Status(); st.Code != codes.Error || st.Description != want || a["soap.fault.kind"].AsString() != "server" ||
+		a["soap.fault.string"].AsString() != "service temporarily unavailable" || a["http.response.status_code"].AsInt64() != 500 {
+		t.Errorf("failed attempt: status %+v, want %q; attributes %v", st, want, clients[0].Attributes())
 	}
 	if st := clients[1].Status(); st.Code == codes.Error {
 		t.Errorf("good attempt: status %v", st)

@@ -86,13 +86,15 @@ func (t *soapTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if span.IsRecording() {
 		switch {
 		case att.fault != nil:
-			span.SetStatus(codes.Error, "soap fault: "+string(att.fault.Kind))
+			f := att.fault
+			span.SetStatus(codes.Error, "soap fault "+string(f.Kind)+": "+f.Code+": "+f.Message)
 			span.SetAttributes(
-				attribute.String("soap.fault.kind", string(att.fault.Kind)),
-				attribute.String("soap.fault.code", att.fault.Code),
+				attribute.String("soap.fault.kind", string(f.Kind)),
+				attribute.String("soap.fault.code", f.Code),
+				attribute.String("soap.fault.string", f.Message),
 			)
 		case att.bad != nil:
-			span.SetStatus(codes.Error, "bad response")
+			span.SetStatus(codes.Error, "bad response: "+clip(att.bad.Error(), maxFaultText))
 		}
 	}
 	return resp, nil
