@@ -41,6 +41,7 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 		if sc := span.SpanContext(); sc.IsValid() {
 			c.Header("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
 			c.Set(HertzTraceIDKey, sc.TraceID().String())
+			c.Set(hertzSpanContextKey, sc) // for HTTPMetrics' exemplars
 		}
 		c.Next(ctx)
 		status := c.Response.StatusCode()
@@ -54,6 +55,10 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 // HertzTraceIDKey is the RequestContext key under which HertzServer leaves the request's
 // trace id, for handlers that put it in error bodies.
 const HertzTraceIDKey = "trace_id"
+
+// hertzSpanContextKey is the RequestContext key under which HertzServer leaves the
+// request's span context.
+const hertzSpanContextKey = "bangbang.span_context"
 
 // instrumentationName names this package's tracers.
 const instrumentationName = "github.com/bangbang-im/bangbang/tracing"

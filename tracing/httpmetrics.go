@@ -2,27 +2,36 @@ package tracing
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// unmatchedRoute is the route label of a request no route matched (404,
-// 405): its path is not a label, or any scanner would make series at will.
-const unmatchedRoute = "unmatched"
+// The route labels of a request without a pattern: its path is not a label, or any
+// scanner would make series at will. A 405 is not told by its pattern either: Hertz finds
+// the path in another method's tree but does not say which pattern matched it, and the
+// same path may match different patterns under different methods.
+const (
+	unmatchedRoute        = "unmatched"          // no route matched the path (404)
+	methodNotAllowedRoute = "method_not_allowed" // a route matched the path, not for this method (405)
+)
 
 // HTTPMetrics are the metrics of the Hertz servers (edge, admin):
 //
 //   - bangbang_http_requests_total{server, method, route, status}
 //   - bangbang_http_request_duration_seconds{server, method, route}
 //
-// route is the registered pattern ("/v1/listings/:id/refresh"), or
-// "unmatched" for a 404 or 405; method is the request's when standard,
-// otherwise "other". A request Hertz refuses before any handler (a body over
-// the server's limit) is not counted. A nil *HTTPMetrics records nothing.
-// HTTPMetrics are safe for concurrent use.
+// route is the registered pattern ("/v1/listings/:id/refresh"),
+// "method_not_allowed" for a 405 (the server's HandleMethodNotAllowed option),
+// or "unmatched" for a 404; method is the request's when standard, otherwise
+// "other". The duration of a request in a sampled trace carries its trace id
+// as an exemplar (see Observe; HertzServer gives the trace). A request Hertz
+// refuses before any handler (a body over the server's limit) is not counted.
+// A nil *HTTPMetrics records nothing. HTTPMetrics are safe for concurrent use.
 type HTTPMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -64,14 +73,24 @@ func (m *HTTPMetrics) Hertz(server string) app.HandlerFunc {
 	}
 	return func(ctx context.Context, c *app.RequestContext) {
 		start := time.Now()
+		// Hertz sets a 405 before it runs the NoMethod chain, and only there: read here,
+		// it is its routing decision, whatever status a NoMethod handler then answers.
+		noMethod := c.Response.StatusCode() == http.StatusMethodNotAllowed
 		c.Next(ctx)
 		route := c.FullPath()
-		if route == "" {
+		switch {
+		case route != "":
+		case noMethod:
+			route = methodNotAllowedRoute
+		default:
 			route = unmatchedRoute
 		}
 		method := methodLabel(c.Method())
 		m.requests.WithLabelValues(server, method, route, strconv.Itoa(c.Response.StatusCode())).Inc()
-		m.duration.WithLabelValues(server, method, route).Observe(time.Since(start).Seconds())
+		// HertzServer leaves the server span's context on c: ctx has not got it when that
+		// middleware runs inside this one, as the servers wire them.
+		sc, _ := c.Value(hertzSpanContextKey).(trace.SpanContext)
+		ObserveSpan(sc, m.duration.WithLabelValues(server, method, route), time.Since(start).Seconds())
 	}
 }
 

@@ -88,11 +88,16 @@ func (s *session) end(r *request) {
 		}
 		r.span.End()
 	}
-	s.g.metrics.observe(r.op, r.code, r.start)
+	var sc trace.SpanContext
+	if r.span != nil {
+		sc = r.span.SpanContext()
+	}
+	s.g.metrics.observe(r.op, r.code, r.start, sc)
 }
 
-// observe records one request's latency and outcome; a nil m records nothing.
-func (m *Metrics) observe(op protocol.Op, code common.ErrorCode, start time.Time) {
+// observe records one request's latency and outcome, with sc's trace as its exemplar
+// when sampled; a nil m records nothing.
+func (m *Metrics) observe(op protocol.Op, code common.ErrorCode, start time.Time, sc trace.SpanContext) {
 	if m == nil {
 		return
 	}
@@ -100,7 +105,7 @@ func (m *Metrics) observe(op protocol.Op, code common.ErrorCode, start time.Time
 	if code != 0 {
 		outcome = code.String()
 	}
-	m.requests.WithLabelValues(op.String(), outcome).Observe(time.Since(start).Seconds())
+	tracing.ObserveSpan(sc, m.requests.WithLabelValues(op.String(), outcome), time.Since(start).Seconds())
 }
 
 // noteError records the ERROR answering req on the request the reader is handling.

@@ -81,7 +81,7 @@ func (s *Service) observe(ctx context.Context, method, user string) (context.Con
 		}
 		span.End()
 		if s.metrics != nil {
-			s.metrics.calls.WithLabelValues(method, outcome).Observe(time.Since(start).Seconds())
+			tracing.Observe(ctx, s.metrics.calls.WithLabelValues(method, outcome), time.Since(start).Seconds())
 		}
 	}
 }
@@ -98,5 +98,5 @@ func (s *Service) observePush(j pushJob, devices int, failed bool) {
 	case devices == 0:
 		result = "offline"
 	}
-	s.metrics.pushes.WithLabelValues(result).Observe(time.Since(j.queued).Seconds())
+	tracing.ObserveSpan(j.parent, s.metrics.pushes.WithLabelValues(result), time.Since(j.queued).Seconds())
 }

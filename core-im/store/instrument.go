@@ -103,8 +103,20 @@ func (s *instrumented) call(ctx context.Context, op string, attrs []attribute.Ke
 		span.End()
 	}
 	if s.metrics != nil {
-		s.metrics.ops.WithLabelValues(s.backend, op, outcome).Observe(time.Since(start).Seconds())
+		observeLatency(ctx, s.metrics.ops.WithLabelValues(s.backend, op, outcome), time.Since(start).Seconds())
 	}
+}
+
+// observeLatency records v in obs, with an exemplar naming the trace of ctx's span when
+// that span is sampled, so a slow bucket links to a trace. It is tracing.Observe, which
+// this layer does not import.
+func observeLatency(ctx context.Context, obs prometheus.Observer, v float64) {
+	sc := trace.SpanContextFromContext(ctx)
+	if eo, ok := obs.(prometheus.ExemplarObserver); ok && sc.IsValid() && sc.IsSampled() {
+		eo.ObserveWithExemplar(v, prometheus.Labels{"trace_id": sc.TraceID().String()})
+		return
+	}
+	obs.Observe(v)
 }
 
 func outcomeOf(err error) string {

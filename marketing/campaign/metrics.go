@@ -69,11 +69,12 @@ func (m *Metrics) attempt(result string) {
 	}
 }
 
-func (m *Metrics) batchDone(d time.Duration, err error) {
+// batchDone records a batch of d, made under ctx (its span's), and its result.
+func (m *Metrics) batchDone(ctx context.Context, d time.Duration, err error) {
 	if m == nil {
 		return
 	}
-	m.batchSeconds.Observe(d.Seconds())
+	tracing.Observe(ctx, m.batchSeconds, d.Seconds())
 	if err == nil {
 		m.batches.WithLabelValues("ok").Inc()
 	}

@@ -340,7 +340,7 @@ func (r *runner) sendBatch(ctx context.Context, rs runState, rows []pendingRow) 
 			span.SetStatus(codes.Error, "batch failed")
 		}
 		span.End()
-		w.cfg.Metrics.batchDone(time.Since(start), err)
+		w.cfg.Metrics.batchDone(ctx, time.Since(start), err)
 	}()
 
 	outs := make([]outcome, len(rows))

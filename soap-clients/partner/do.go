@@ -31,7 +31,7 @@ func Do[T any](ctx context.Context, c *Client, op string, idempotent bool, call 
 	}
 	start := time.Now()
 	res, err := run(ctx, c, op, idempotent, call)
-	c.metrics.call(c.cfg.Name, op, err, time.Since(start))
+	c.metrics.call(ctx, c.cfg.Name, op, err, time.Since(start))
 	return res, err
 }
 

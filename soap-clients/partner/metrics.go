@@ -1,6 +1,7 @@
 package partner
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"slices"
@@ -109,14 +110,14 @@ func (m *Metrics) attempt(partner, op string) {
 	m.attempts.WithLabelValues(partner, op).Inc()
 }
 
-// call records one call of Do and its result.
-func (m *Metrics) call(partner, op string, err error, took time.Duration) {
+// call records one call of Do, made under ctx, and its result.
+func (m *Metrics) call(ctx context.Context, partner, op string, err error, took time.Duration) {
 	if m == nil {
 		return
 	}
 	o := outcomeOf(err)
 	m.calls.WithLabelValues(partner, op, o).Inc()
-	m.duration.WithLabelValues(partner, op, o).Observe(took.Seconds())
+	tracing.Observe(ctx, m.duration.WithLabelValues(partner, op, o), took.Seconds())
 }
 
 // outcomeOf is the outcome label of Do's result: a small fixed set, since
