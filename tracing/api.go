@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -12,17 +13,20 @@ import (
 
 // Handler serves the store's read API as JSON:
 //
-//	GET /admin/v1/traces?service=&operation=&min_duration=&error=&user=&limit=
+//	GET /admin/v1/traces?service=&operation=&min_duration=&error=&user=&attr=&start=&end=&limit=
+//	GET /admin/v1/traces/map?start=&end=
 //	GET /admin/v1/traces/{id}
 //
 // min_duration is a Go duration ("250ms") or a number of milliseconds; error is a
-// boolean; limit is 1..MaxLimit (default DefaultLimit). The list answers
-// {"traces": [TraceSummary…]}; a trace answers a Trace. Errors answer
-// {"code", "message", "request_id"} with 400 bad_request or 404 not_found. The admin
-// server mounting it authenticates.
+// boolean; attr is key:value and may be repeated (see AttrFilter); start and end are
+// RFC 3339 times or Unix milliseconds; limit is 1..MaxLimit (default DefaultLimit). The
+// list answers {"traces": [TraceSummary…]}; the map a ServiceMap; a trace a Trace.
+// Errors answer {"code", "message", "request_id"} with 400 bad_request or 404
+// not_found. The admin server mounting it authenticates.
 func (s *Store) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/v1/traces", s.serveList)
+	mux.HandleFunc("GET /admin/v1/traces/map", s.serveMap)
 	mux.HandleFunc("GET /admin/v1/traces/{id}", s.serveTrace)
 	return mux
 }
@@ -36,6 +40,15 @@ func (s *Store) serveList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Traces []TraceSummary `json:"traces"`
 	}{s.List(q)})
+}
+
+func (s *Store) serveMap(w http.ResponseWriter, r *http.Request) {
+	start, end, err := parseRange(r.URL.Query())
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, s.ServiceMap(start, end))
 }
 
 func (s *Store) serveTrace(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +89,23 @@ func parseQuery(r *http.Request) (Query, error) {
 		}
 		q.ErrorOnly = b
 	}
+	for _, s := range v["attr"] {
+		if s == "" {
+			continue // an empty field of the list page's form
+		}
+		f, err := ParseAttrFilter(s)
+		if err != nil {
+			return q, err
+		}
+		if len(q.Attrs) == MaxAttrFilters {
+			return q, fmt.Errorf("more than %d attr filters", MaxAttrFilters)
+		}
+		q.Attrs = append(q.Attrs, f)
+	}
+	var err error
+	if q.Start, q.End, err = parseRange(v); err != nil {
+		return q, err
+	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
@@ -85,6 +115,43 @@ func parseQuery(r *http.Request) (Query, error) {
 	}
 	return q, nil
 }
+
+// parseRange reads the start and end parameters; either may be absent, but not after
+// the other.
+func parseRange(v url.Values) (start, end time.Time, err error) {
+	if start, err = parseTime("start", v.Get("start")); err != nil {
+		return start, end, err
+	}
+	if end, err = parseTime("end", v.Get("end")); err != nil {
+		return start, end, err
+	}
+	if !start.IsZero() && !end.IsZero() && end.Before(start) {
+		return start, end, fmt.Errorf("end %q is before start %q", v.Get("end"), v.Get("start"))
+	}
+	return start, end, nil
+}
+
+// parseTime reads an RFC 3339 time (2025-03-01T12:00:00Z, fractions of a second
+// allowed) or a number of milliseconds since the Unix epoch; "" is the zero time.
+func parseTime(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if ms < 0 || ms > maxUnixMilli {
+			return time.Time{}, fmt.Errorf("%s %q is out of range", name, s)
+		}
+		return time.UnixMilli(ms).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is neither an RFC 3339 time (2025-03-01T12:00:00Z) nor Unix milliseconds", name, s)
+	}
+	return t, nil
+}
+
+// maxUnixMilli is the year 9999's end: later times have no RFC 3339 form to answer with.
+const maxUnixMilli = 253402300799999
 
 type errorBody struct {
 	Code      string `json:"code"`

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,6 +66,18 @@ func TestAdminListRejectsBadParams(t *testing.T) {
 		"/admin/v1/traces?error=maybe",
 		"/admin/v1/traces?limit=0",
 		"/admin/v1/traces?limit=1001",
+		"/admin/v1/traces?attr=novalue",
+		"/admin/v1/traces?attr=:v",
+		"/admin/v1/traces?attr=a:1&attr=b",
+		"/admin/v1/traces?" + strings.Repeat("attr=k:v&", MaxAttrFilters+1),
+		"/admin/v1/traces?start=yesterday",
+		"/admin/v1/traces?start=2025-03-01",
+		"/admin/v1/traces?end=2025-13-01T00:00:00Z",
+		"/admin/v1/traces?start=-5",
+		"/admin/v1/traces?end=999999999999999999",
+		"/admin/v1/traces?start=2025-03-01T12:00:01Z&end=2025-03-01T12:00:00Z",
+		"/admin/v1/traces/map?start=soon",
+		"/admin/v1/traces/map?start=1740830401000&end=1740830400000",
 		"/admin/v1/traces/not-hex",
 		"/admin/v1/traces/00000000000000000000000000000000",
 	} {
@@ -77,6 +91,34 @@ func TestAdminListRejectsBadParams(t *testing.T) {
 	getJSON(t, h, "/admin/v1/traces/0102030405060708090a0b0c0d0e0f10", http.StatusNotFound, &e)
 	if e.Code != "not_found" {
 		t.Errorf("unknown trace: error %+v", e)
+	}
+}
+
+// attr, start and end reach the query: each accepted form finds what it should.
+func TestAdminListSearch(t *testing.T) {
+	h := searchStore().Handler()
+	ms := func(offset int) string {
+		return strconv.FormatInt(t0().Add(time.Duration(offset)*time.Millisecond).UnixMilli(), 10)
+	}
+	for target, want := range map[string]string{
+		"/admin/v1/traces?attr=service.version:1.3.0":                                   "02,01",
+		"/admin/v1/traces?attr=service.version:1.3.0&attr=retry:true":                   "02",
+		"/admin/v1/traces?attr=service.version:1.2.0&attr=retry:true":                   "",
+		"/admin/v1/traces?attr=url.full:http://sim:8080/soap":                           "03",
+		"/admin/v1/traces?attr=":                                                        "03,02,01", // an empty form field
+		"/admin/v1/traces?start=2025-03-01T12:00:00.350Z":                               "03,02",
+		"/admin/v1/traces?start=2025-03-01T13:00:00.350%2B01:00":                        "03,02",
+		"/admin/v1/traces?end=" + ms(350):                                               "01",
+		"/admin/v1/traces?start=" + ms(410) + "&end=" + ms(415):                         "02",
+		"/admin/v1/traces?start=" + ms(301) + "&end=" + ms(399):                         "",
+		"/admin/v1/traces?start=2025-03-01T12:00:00Z&end=2025-03-01T12:00:00Z":          "01",
+		"/admin/v1/traces?start=" + ms(0) + "&attr=service.version:1.3.0&service=logic": "01",
+	} {
+		var body struct{ Traces []TraceSummary }
+		getJSON(t, h, target, http.StatusOK, &body)
+		if got := ids(body.Traces); got != want {
+			t.Errorf("GET %s: traces %s, want %s", target, got, want)
+		}
 	}
 }
 

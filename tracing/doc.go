@@ -66,9 +66,14 @@
 // Store keeps finished spans grouped by trace within an approximate byte bound (default
 // 64 MiB). When over it, whole traces are evicted, least recently updated first; one
 // trace may hold at most a quarter of the bound, further spans of it are dropped and
-// counted. Handler serves GET /admin/v1/traces and GET /admin/v1/traces/{id} as JSON;
-// IngestHandler accepts OTLP/HTTP protobuf (POST /v1/traces) from other processes.
-// Neither authenticates: the admin server that mounts them does.
+// counted. A span's resource (service.version, host.name…) is kept once for all the
+// spans sharing it. Handler serves GET /admin/v1/traces (filters include attributes of
+// spans or their resources, and a time range), GET /admin/v1/traces/map (the
+// ServiceMap: calls between services, with error rates) and GET
+// /admin/v1/traces/{id} as JSON; IngestHandler accepts OTLP/HTTP protobuf
+// (POST /v1/traces) from other processes. Neither authenticates: the admin server that
+// mounts them does. Store.Collector exports the store's size, evictions, drops and
+// ingest counts; Tracing.Collector includes it.
 //
 // # Instrumentation helpers
 //
@@ -89,7 +94,8 @@
 //
 // # Pages
 //
-// PageHandler draws the store's traces as HTML (a list, and a waterfall per trace),
+// PageHandler draws the store's traces as HTML (a list, the service map, and a
+// waterfall per trace),
 // server-side, for the admin server to mount behind its login.
 //
 // # Concurrency

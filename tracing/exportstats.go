@@ -36,19 +36,32 @@ var descExported = prometheus.NewDesc("bangbang_tracing_exported_spans_total",
 	"Spans handed to the OTLP exporter, by result: exported, or failed (the collector refused or could not be reached; those spans are lost).",
 	[]string{"result"}, nil)
 
-type statsCollector struct{ s *exportStats }
+type statsCollector struct {
+	s     *exportStats
+	store *Store // nil without a store
+}
 
-func (c statsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descExported }
+func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descExported
+	if c.store != nil {
+		c.store.Collector().Describe(ch)
+	}
+}
 
 func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descExported, prometheus.CounterValue, float64(c.s.exported.Load()), "exported")
 	ch <- prometheus.MustNewConstMetric(descExported, prometheus.CounterValue, float64(c.s.failed.Load()), "failed")
+	if c.store != nil {
+		c.store.Collector().Collect(ch)
+	}
 }
 
 // Collector exports the tracing pipeline's own counts:
 //
 //	bangbang_tracing_exported_spans_total{result}  counter: exported, failed (OTLP only; 0 without an exporter)
-func (t *Tracing) Collector() prometheus.Collector { return statsCollector{t.stats} }
+//
+// and, when the process has an embedded store, the store's (Store.Collector).
+func (t *Tracing) Collector() prometheus.Collector { return statsCollector{t.stats, t.store} }
 
 // logErrors sends OpenTelemetry's internal errors (an export that failed, a dropped batch)
 // to log, as JSON lines like every other, instead of the standard logger's plain text.

@@ -20,22 +20,35 @@ const (
 )
 
 // Ingest stores the spans of an OTLP export request, as another process sends them. A
-// span without a valid trace or span id is rejected; the others are stored.
+// span without a valid trace or span id is rejected; the others are stored, and both
+// are counted (Stats).
 func (s *Store) Ingest(req *coltracepb.ExportTraceServiceRequest) (accepted, rejected int) {
 	var recs []*record
 	for _, rs := range req.GetResourceSpans() {
 		service := serviceOf(rs.GetResource().GetAttributes())
+		var res *spanResource // one for the spans of rs, and only if it has some
 		for _, ss := range rs.GetScopeSpans() {
 			for _, sp := range ss.GetSpans() {
-				if r, ok := recordFromOTLP(sp, service); ok {
-					recs = append(recs, r)
-				} else {
+				r, ok := recordFromOTLP(sp, service)
+				if !ok {
 					rejected++
+					continue
 				}
+				if res == nil {
+					res = resourceOf(attribute.NewSet(attrsFromOTLP(rs.GetResource().GetAttributes(), maxSpanAttrs)...))
+				}
+				r.resource = res
+				recs = append(recs, r)
 			}
 		}
 	}
-	s.addAll(recs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ingestAccepted += int64(len(recs))
+	s.ingestRejected += int64(rejected)
+	for _, r := range recs {
+		s.add(r)
+	}
 	return len(recs), rejected
 }
 

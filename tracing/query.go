@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,14 +22,38 @@ type Query struct {
 	ErrorOnly bool
 	// User matches traces with a span whose bangbang.user or enduser.id is this user.
 	User string
+	// Attrs matches traces having each of these attributes, on a span or on the
+	// resource of a span (service.version, host.name…); they may be on different spans.
+	// At most MaxAttrFilters.
+	Attrs []AttrFilter
+	// Start and End match traces overlapping [Start, End], from first span start to
+	// last span end; a zero time leaves that side open.
+	Start, End time.Time
 	// Limit caps the result: 0 means DefaultLimit, and it never exceeds MaxLimit.
 	Limit int
 }
 
-// Result sizes of List.
+// AttrFilter matches an attribute whose value's text form is Value: a string as it is,
+// a number in decimal (42, 0.5), a boolean as true or false, an array as JSON.
+type AttrFilter struct {
+	Key, Value string
+}
+
+// ParseAttrFilter reads "key:value", split at the first colon (values may hold colons,
+// keys do not). The key must not be empty; the value may be.
+func ParseAttrFilter(s string) (AttrFilter, error) {
+	k, v, ok := strings.Cut(s, ":")
+	if !ok || k == "" {
+		return AttrFilter{}, fmt.Errorf("attr %q is not key:value", s)
+	}
+	return AttrFilter{Key: k, Value: v}, nil
+}
+
+// Result sizes of List, and the attribute filters one query takes.
 const (
-	DefaultLimit = 20
-	MaxLimit     = 1000
+	DefaultLimit   = 20
+	MaxLimit       = 1000
+	MaxAttrFilters = 16
 )
 
 // TraceSummary is one line of a trace list.
@@ -72,6 +97,7 @@ func (s *Store) List(q Query) []TraceSummary {
 	return out
 }
 
+// matches reports whether e meets every condition of q. Callers hold the store's lock.
 func (q Query) matches(e *entry) bool {
 	if q.ErrorOnly && e.errors == 0 {
 		return false
@@ -79,10 +105,16 @@ func (q Query) matches(e *entry) bool {
 	if q.MinDuration > 0 && e.end.Sub(e.start) < q.MinDuration {
 		return false
 	}
-	if q.Service == "" && q.Operation == "" && q.User == "" {
+	if !e.overlaps(q.Start, q.End) {
+		return false
+	}
+	// The conditions on spans: each may be met by a different span.
+	span, user := q.Service == "" && q.Operation == "", q.User == ""
+	attrs, found := make([]bool, len(q.Attrs)), 0 // attrs[i]: q.Attrs[i] found
+	met := func() bool { return span && user && found == len(q.Attrs) }
+	if met() {
 		return true
 	}
-	span, user := q.Service == "" && q.Operation == "", q.User == ""
 	for _, r := range e.spans {
 		if !span && (q.Service == "" || r.service == q.Service) && (q.Operation == "" || r.name == q.Operation) {
 			span = true
@@ -90,11 +122,23 @@ func (q Query) matches(e *entry) bool {
 		if !user && r.user() == q.User {
 			user = true
 		}
-		if span && user {
+		for i, f := range q.Attrs {
+			if !attrs[i] && r.hasAttr(f) {
+				attrs[i] = true
+				found++
+			}
+		}
+		if met() {
 			return true
 		}
 	}
 	return false
+}
+
+// overlaps reports whether e, first span start to last span end, overlaps [start, end];
+// a zero time leaves that side open.
+func (e *entry) overlaps(start, end time.Time) bool {
+	return (start.IsZero() || !e.end.Before(start)) && (end.IsZero() || !e.start.After(end))
 }
 
 // summary describes e. Callers hold the store's lock.

@@ -33,6 +33,7 @@ type record struct {
 	status        codes.Code
 	statusMessage string
 	attrs         []attribute.KeyValue
+	resource      *spanResource // nil when unknown; shared, and not in size
 	events        []event
 	size          int64 // approximate bytes held, see sizeOf
 }
@@ -63,6 +64,7 @@ func recordOf(s sdktrace.ReadOnlySpan) *record {
 		if v, ok := res.Set().Value(semconv.ServiceNameKey); ok && v.AsString() != "" {
 			r.service = v.AsString()
 		}
+		r.resource = resourceOf(*res.Set())
 	}
 	evs := s.Events()
 	if len(evs) > maxSpanEvents {
@@ -87,6 +89,19 @@ func (r *record) fix() {
 }
 
 func (r *record) duration() time.Duration { return r.end.Sub(r.start) }
+
+// hasAttr reports whether the span, or its resource, has the attribute f.Key with a value
+// whose text form is f.Value.
+func (r *record) hasAttr(f AttrFilter) bool {
+	k := attribute.Key(f.Key)
+	for _, kv := range r.attrs {
+		if kv.Key == k && kv.Value.Emit() == f.Value {
+			return true
+		}
+	}
+	v, ok := r.resource.value(k)
+	return ok && v.Emit() == f.Value
+}
 
 // user is the user the span acts for, "" if none.
 func (r *record) user() string {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -19,13 +20,16 @@ type Store struct {
 	maxBytes      int64
 	maxTraceBytes int64
 
-	mu      sync.Mutex
-	traces  map[trace.TraceID]*entry
-	order   *list.List // of *entry, least recently updated first
-	bytes   int64
-	spans   int
-	evicted int64 // traces
-	dropped int64 // spans refused by the per-trace bound
+	mu        sync.Mutex
+	traces    map[trace.TraceID]*entry
+	order     *list.List // of *entry, least recently updated first
+	resources map[attribute.Distinct][]*spanResource
+	bytes     int64 // spans and the resources they hold
+	spans     int
+	evicted   int64 // traces
+	dropped   int64 // spans refused by the per-trace bound
+	// OTLP ingest: spans with valid ids, offered to the store; spans refused for their ids.
+	ingestAccepted, ingestRejected int64
 }
 
 // The store plugs into the SDK either way.
@@ -56,26 +60,34 @@ func NewStore(maxBytes int64) *Store {
 		maxTraceBytes: max(maxBytes/4, 1),
 		traces:        make(map[trace.TraceID]*entry),
 		order:         list.New(),
+		resources:     make(map[attribute.Distinct][]*spanResource),
 	}
 }
 
-// StoreStats describes what the store holds.
+// StoreStats describes what the store holds, and what it did since it was made.
 type StoreStats struct {
-	Traces        int   `json:"traces"`
-	Spans         int   `json:"spans"`
-	Bytes         int64 `json:"bytes"`
-	MaxBytes      int64 `json:"max_bytes"`
+	Traces   int   `json:"traces"`
+	Spans    int   `json:"spans"`
+	Bytes    int64 `json:"bytes"`
+	MaxBytes int64 `json:"max_bytes"`
+	// EvictedTraces were removed whole to stay within MaxBytes.
 	EvictedTraces int64 `json:"evicted_traces"`
-	DroppedSpans  int64 `json:"dropped_spans"`
+	// DroppedSpans were refused by the per-trace bound.
+	DroppedSpans int64 `json:"dropped_spans"`
+	// IngestAccepted spans arrived through OTLP ingest with valid ids (the per-trace
+	// bound may have dropped some); IngestRejected arrived without.
+	IngestAccepted int64 `json:"ingest_accepted"`
+	IngestRejected int64 `json:"ingest_rejected"`
 }
 
-// Stats reports the store's current size and its evictions so far.
+// Stats reports the store's current size and its counts so far, all read at one instant.
 func (s *Store) Stats() StoreStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return StoreStats{
 		Traces: len(s.traces), Spans: s.spans, Bytes: s.bytes, MaxBytes: s.maxBytes,
 		EvictedTraces: s.evicted, DroppedSpans: s.dropped,
+		IngestAccepted: s.ingestAccepted, IngestRejected: s.ingestRejected,
 	}
 }
 
@@ -119,7 +131,8 @@ func (s *Store) addAll(recs []*record) {
 
 // add stores r, then evicts least recently updated traces until within the bound. The
 // trace r joins is the most recent, and no trace exceeds a quarter of the bound, so it is
-// never the one evicted. Callers hold s.mu.
+// never the one evicted unless the resources held outgrow the rest of the bound. Callers
+// hold s.mu.
 func (s *Store) add(r *record) {
 	e, ok := s.traces[r.traceID]
 	if !ok {
@@ -137,6 +150,7 @@ func (s *Store) add(r *record) {
 		}
 		return
 	}
+	s.holdResource(r)
 	e.spans = append(e.spans, r)
 	e.bytes += r.size
 	if r.start.Before(e.start) {
@@ -150,7 +164,7 @@ func (s *Store) add(r *record) {
 	}
 	s.bytes += r.size
 	s.spans++
-	for s.bytes > s.maxBytes {
+	for s.bytes > s.maxBytes && s.order.Len() > 0 {
 		oldest := s.order.Front().Value.(*entry)
 		s.remove(oldest)
 		s.evicted++
@@ -162,4 +176,7 @@ func (s *Store) remove(e *entry) {
 	delete(s.traces, e.id)
 	s.bytes -= e.bytes
 	s.spans -= len(e.spans)
+	for _, r := range e.spans {
+		s.releaseResource(r)
+	}
 }

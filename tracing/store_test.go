@@ -23,6 +23,7 @@ type spec struct {
 	startMS, durMS      int
 	err                 bool
 	attrs               []attribute.KeyValue
+	resource            []attribute.KeyValue // none when nil
 }
 
 func (s spec) record() *record {
@@ -40,6 +41,9 @@ func (s spec) record() *record {
 	r.end = r.start.Add(time.Duration(s.durMS) * time.Millisecond)
 	if s.err {
 		r.status = codes.Error
+	}
+	if s.resource != nil {
+		r.resource = resourceOf(attribute.NewSet(s.resource...))
 	}
 	r.fix()
 	return r
@@ -274,6 +278,7 @@ func TestStoreConcurrent(t *testing.T) {
 				id, _ := trace.TraceIDFromHex(ts.TraceID)
 				tr.Store().Get(id)
 			}
+			tr.Store().ServiceMap(time.Time{}, time.Time{})
 		}
 	})
 	wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -18,19 +19,22 @@ import (
 // PageHandler serves the store as HTML pages for a browser, rendered on the server with
 // inline CSS and no script:
 //
-//	GET /admin/traces?service=&operation=&min_duration=&error=&user=&limit=
+//	GET /admin/traces?service=&operation=&min_duration=&error=&user=&attr=&start=&end=&limit=
+//	GET /admin/traces/map?start=&end=
 //	GET /admin/traces/{id}
 //
 // The list takes the JSON list's filters (see Handler) and links each trace to its
 // waterfall: one row per span, indented by depth, with a bar placed by the span's start
 // offset and sized by its duration relative to the trace, error spans marked, and each
-// span's attributes and events under a <details>. Span data arrives from other processes
-// (OTLP ingest), so everything is escaped by html/template. Bad filters or ids answer 400,
-// an unknown trace 404, both as HTML. The pages carry a log-out button posting to
-// /admin/logout; the admin server mounting them authenticates and serves that route.
+// span's attributes and events under a <details>. The map is the ServiceMap as a table.
+// Span data arrives from other processes (OTLP ingest), so everything is escaped by
+// html/template. Bad filters or ids answer 400, an unknown trace 404, both as HTML. The
+// pages carry a log-out button posting to /admin/logout; the admin server mounting them
+// authenticates and serves that route.
 func (s *Store) PageHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/traces", s.serveListPage)
+	mux.HandleFunc("GET /admin/traces/map", s.serveMapPage)
 	mux.HandleFunc("GET /admin/traces/{id}", s.serveTracePage)
 	return mux
 }
@@ -49,19 +53,36 @@ var pages = template.Must(template.New("waterfall.tmpl").Funcs(template.FuncMap{
 	"dur":      fmtDuration,
 	"when":     fmtTime,
 	"indent":   indent,
+	"rate":     rate,
 	"traceURL": func(id string) string { return "/admin/traces/" + id },
 }).ParseFS(pageFS, "waterfall.tmpl"))
 
 // listForm echoes the list's filters back into its form, as the user typed them.
 type listForm struct {
-	Service, Operation, MinDuration, User, Limit string
-	Error                                        bool
+	Service, Operation, MinDuration, User, Limit, Start, End string
+	Attrs                                                    []string // the non-empty ones
+	Error                                                    bool
 }
 
 type listPage struct {
 	Form   listForm
 	Err    string
 	Traces []TraceSummary
+	MapURL string // the service map over the same time range
+}
+
+type mapPage struct {
+	Start, End string // as typed
+	JSONURL    string
+	Err        string
+	Map        ServiceMap
+	Edges      []mapRow
+}
+
+// mapRow is one edge of the map page, with links to the traces of each end.
+type mapRow struct {
+	ServiceEdge
+	CallerURL, CalleeURL, ErrorsURL string
 }
 
 type tracePage struct {
@@ -109,8 +130,9 @@ func (s *Store) serveListPage(w http.ResponseWriter, r *http.Request) {
 	errorOnly, _ := strconv.ParseBool(v.Get("error"))
 	page := listPage{Form: listForm{
 		Service: v.Get("service"), Operation: v.Get("operation"), MinDuration: v.Get("min_duration"),
-		User: v.Get("user"), Limit: v.Get("limit"), Error: errorOnly,
-	}}
+		User: v.Get("user"), Limit: v.Get("limit"), Start: v.Get("start"), End: v.Get("end"), Error: errorOnly,
+		Attrs: slices.DeleteFunc(slices.Clone(v["attr"]), func(a string) bool { return a == "" }),
+	}, MapURL: pageURL("/admin/traces/map", "start", v.Get("start"), "end", v.Get("end"))}
 	q, err := parseQuery(r)
 	status := http.StatusOK
 	if err != nil {
@@ -119,6 +141,42 @@ func (s *Store) serveListPage(w http.ResponseWriter, r *http.Request) {
 		page.Traces = s.List(q)
 	}
 	renderPage(w, status, "list", page)
+}
+
+func (s *Store) serveMapPage(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	page := mapPage{Start: v.Get("start"), End: v.Get("end")}
+	page.JSONURL = pageURL("/admin/v1/traces/map", "start", page.Start, "end", page.End)
+	start, end, err := parseRange(v)
+	if err != nil {
+		page.Err = err.Error()
+		renderPage(w, http.StatusBadRequest, "map", page)
+		return
+	}
+	page.Map = s.ServiceMap(start, end)
+	traces := func(service string, more ...string) string {
+		return pageURL("/admin/traces", append([]string{"service", service, "start", page.Start, "end", page.End}, more...)...)
+	}
+	for _, e := range page.Map.Edges {
+		page.Edges = append(page.Edges, mapRow{ServiceEdge: e, CallerURL: traces(e.Caller), CalleeURL: traces(e.Callee),
+			ErrorsURL: traces(e.Callee, "error", "true")})
+	}
+	renderPage(w, http.StatusOK, "map", page)
+}
+
+// pageURL is path with the query parameters given as name, value pairs, leaving out the
+// empty values.
+func pageURL(path string, pairs ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 func (s *Store) serveTracePage(w http.ResponseWriter, r *http.Request) {
@@ -231,6 +289,9 @@ func attrText(v any) string {
 
 // pct formats a percentage for CSS.
 func pct(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) }
+
+// rate formats a share as a percentage for reading.
+func rate(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
 
 // indent is the left padding of a span name at depth, in em.
 func indent(depth int) string { return strconv.FormatFloat(float64(depth)*1.25, 'f', 2, 64) }

@@ -244,3 +244,82 @@ func FuzzWaterfallPage(f *testing.F) {
 		getPage(t, s.PageHandler(), "/admin/traces?service="+url.QueryEscape(service)+"&user="+url.QueryEscape(value), http.StatusOK)
 	})
 }
+
+// The list's new filters work from the page and come back in its form; the service map
+// link keeps the time range.
+func TestWaterfallListPageSearch(t *testing.T) {
+	h := searchStore().PageHandler()
+	link := func(id byte) string { return `href="/admin/traces/` + trace.TraceID{15: id}.String() + `"` }
+	body := getPage(t, h, "/admin/traces?attr=service.version:1.3.0&attr=retry:true&attr=&start=2025-03-01T12:00:00Z&end="+
+		url.QueryEscape(hostile), http.StatusBadRequest)
+	if !strings.Contains(body, `<p class="problem">end &#34;&lt;script&gt;`) {
+		t.Errorf("bad end not explained:\n%s", body)
+	}
+	body = getPage(t, h, "/admin/traces?attr=service.version:1.3.0&attr=retry:true&attr=&start=2025-03-01T12:00:00Z", http.StatusOK)
+	if !strings.Contains(body, link(2)) || strings.Contains(body, link(1)) || strings.Contains(body, link(3)) {
+		t.Errorf("want trace 2 only:\n%s", body)
+	}
+	for _, s := range []string{
+		`<input name="attr" value="service.version:1.3.0"`,
+		`<input name="attr" value="retry:true"`,
+		`<input name="attr" value="" placeholder="key:value">`, // one empty field, for one more
+		`<input name="start" value="2025-03-01T12:00:00Z"`,
+		`<input name="end" value=""`,
+		`href="/admin/traces/map?start=2025-03-01T12%3A00%3A00Z"`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("list page lacks %s", s)
+		}
+	}
+	if n := strings.Count(body, `name="attr"`); n != 3 {
+		t.Errorf("%d attribute fields, want 3 (two given, one empty)", n)
+	}
+}
+
+func TestServiceMapPage(t *testing.T) {
+	s := mapStore()
+	s.addAll([]*record{
+		spec{trace: 4, span: 1, service: hostile, name: "x", startMS: 20000, durMS: 10}.record(),
+		spec{trace: 4, span: 2, parent: 1, service: "logic", name: "y", startMS: 20001, durMS: 1}.record(),
+	})
+	h := s.PageHandler()
+	body := getPage(t, h, "/admin/traces/map", http.StatusOK)
+	rowRE := regexp.MustCompile(`<tr( class="error")?>\s*<td><a href="[^"]*">([^<]*)</a></td>\s*<td><a href="[^"]*">([^<]*)</a></td>\s*` +
+		`<td class="num">(\d+)</td>\s*<td class="num">(?:<a href="[^"]*">)?(\d+)(?:</a>)?</td>\s*<td class="num">([^<]*)</td>`)
+	var rows []string
+	for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+		rows = append(rows, strings.Join(m[1:], "|"))
+	}
+	want := []string{ // sorted by caller: "<" before letters
+		`|&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;|logic|1|0|0.0%`,
+		` class="error"|edge|logic|3|2|66.7%`,
+		`|gateway|logic|1|0|0.0%`,
+		` class="error"|logic|store|1|1|100.0%`,
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range []string{
+		`href="/admin/traces?service=logic"`,
+		`href="/admin/traces?error=true&amp;service=store"`,
+		`href="/admin/v1/traces/map"`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("map page lacks %s", s)
+		}
+	}
+
+	body = getPage(t, h, "/admin/traces/map?start=2025-03-01T12:00:05Z", http.StatusOK)
+	if !strings.Contains(body, ">gateway</a>") || strings.Contains(body, ">edge</a>") ||
+		!strings.Contains(body, `href="/admin/traces?service=gateway&amp;start=2025-03-01T12%3A00%3A05Z"`) {
+		t.Errorf("map from 5 s:\n%s", body)
+	}
+	body = getPage(t, h, "/admin/traces/map?start=2025-03-01T12:00:00Z&end=2025-03-01T11:00:00Z", http.StatusBadRequest)
+	if !strings.Contains(body, `<p class="problem">end &#34;2025-03-01T11:00:00Z&#34; is before start`) ||
+		!strings.Contains(body, `name="end" value="2025-03-01T11:00:00Z"`) {
+		t.Errorf("bad range page:\n%s", body)
+	}
+	if body := getPage(t, NewStore(0).PageHandler(), "/admin/traces/map", http.StatusOK); !strings.Contains(body, "No calls between services") {
+		t.Errorf("empty map page:\n%s", body)
+	}
+}

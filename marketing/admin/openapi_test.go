@@ -60,7 +60,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err := doc.MatchRoutes(registered); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"service", "operation", "min_duration", "error", "user", "limit"}
+	want := []string{"service", "operation", "min_duration", "error", "user", "attr", "start", "end", "limit"}
 	for _, route := range []string{"GET /admin/v1/traces", "GET /admin/traces"} {
 		if !slices.Equal(filters[route], want) {
 			t.Errorf("%s: query parameters %q, want %q", route, filters[route], want)

@@ -90,7 +90,9 @@ func matrix() []call {
 		{"GET", func(fx fixture) string { return c(fx.running + "/progress") }, noBody, nil, read, 200},
 		{"GET", func(fx fixture) string { return c(fx.running + "/recipients?status=pending") }, noBody, nil, read, 200},
 		{"GET", at("/admin/v1/traces"), noBody, nil, read, 200},
+		{"GET", at("/admin/v1/traces/map"), noBody, nil, read, 200},
 		{"GET", at("/admin/traces"), noBody, nil, read, 200},
+		{"GET", at("/admin/traces/map"), noBody, nil, read, 200},
 		{"POST", at("/v1/traces"), func(fixture) any { return "" }, []string{"Content-Type", "application/x-protobuf"}, manage, 200},
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -207,7 +206,7 @@ func (s *Server) routes() {
 		c.JSON(200, map[string]string{"status": "ok"})
 	})
 	s.h.GET("/readyz", s.readyz)
-	s.h.GET("/metrics", adaptor.HertzHandler(promhttp.HandlerFor(s.deps.Metrics, promhttp.HandlerOpts{})))
+	s.h.GET("/metrics", adaptor.HertzHandler(tracing.MetricsHandler(s.deps.Metrics, nil)))
 	// The Go profiles: a CPU profile costs the process while it runs, and the staff API
 	// may be exposed beyond the host (a cluster exporting traces to it), so they take an
 	// admin key, unlike the metrics listeners' (loopback by default).
@@ -220,9 +219,11 @@ func (s *Server) routes() {
 	if s.deps.Traces != nil {
 		traces := adaptor.HertzHandler(s.deps.Traces.Handler())
 		s.h.GET("/admin/v1/traces", s.requireStaff, traces)
+		s.h.GET("/admin/v1/traces/map", s.requireStaff, traces)
 		s.h.GET("/admin/v1/traces/:id", s.requireStaff, traces)
 		pages := adaptor.HertzHandler(s.deps.Traces.PageHandler())
 		s.h.GET(pagesHome, s.requirePage, pages)
+		s.h.GET(pagesHome+"/map", s.requirePage, pages)
 		s.h.GET(pagesHome+"/:id", s.requirePage, pages)
 		s.h.POST(ingestRoute, s.adminKey("export traces"), adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
 	}
