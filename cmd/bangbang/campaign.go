@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/exaring/otelpgx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -77,7 +76,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func openCampaignStore(ctx context.Context, c *config, tr *tracing.Tracing, lc *lifecycle) (*campaign.Store, error) {
 	opt := campaign.Options{Logger: lc.log.With("component", "campaign-store")}
 	if tr != nil {
-		opt.QueryTracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(tr.Provider("campaign"))))
+		opt.QueryTracer = queryTracer(tr.Provider("campaign"))
 	}
 	st, err := openCampaignStoreOpt(ctx, c, opt)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,23 @@ func TestSeparateProcessesOneChatTrace(t *testing.T) {
 			if top.Service == "logic" && top.ParentID == "" {
 				t.Errorf("a trace started in logic:%s", dumpSpans(tr.Spans))
 			}
+		}
+	}
+
+	// operations.md's span catalogue: its rows between processes are all here (the Kitex
+	// hops; TestSpanCatalogue holds the rest to `bangbang all`), and every span is in it.
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := parseCatalogue(t, string(doc))
+	spans := storedSpans(t, ctx, s)
+	for _, m := range rows.unseen(spans, true) {
+		t.Errorf("catalogue row never seen between processes: %s", m)
+	}
+	for _, sp := range spans {
+		if !rows.covers(sp) {
+			t.Errorf("span not in the catalogue: %s %s (%s)", sp.service, sp.name, sp.kind)
 		}
 	}
 

@@ -15,7 +15,6 @@ import (
 	"github.com/exaring/otelpgx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
@@ -50,7 +49,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, ready *health.Readiness
 		return fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /metrics", tracing.MetricsHandler(reg, reg))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -65,6 +64,15 @@ func serveMetrics(addr string, reg *prometheus.Registry, ready *health.Readiness
 	}()
 	lc.add("metrics server", srv.Shutdown)
 	return nil
+}
+
+// queryTracer gives the PostgreSQL statements made inside a traced request a span from tp.
+// pgx sees the committer's shared batch transactions too, which belong to no request:
+// ChildOnly keeps them from each becoming a trace. Spans are named after the statement's
+// first word ("query SELECT", "prepare INSERT"): the whole statement, which names them by
+// default, is in db.statement, and a name must not be a paragraph of SQL.
+func queryTracer(tp trace.TracerProvider) *otelpgx.Tracer {
+	return otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(tp)), otelpgx.WithTrimSQLInSpanName())
 }
 
 // traceRedis gives the Redis calls made inside a traced request a span from tp (only
@@ -128,11 +136,8 @@ func imObservability(tr *tracing.Tracing, reg prometheus.Registerer, component s
 		return imObs{}, err
 	}
 	tp := tr.Provider(component)
-	// pgx sees the committer's shared batch transactions too, which belong to no request:
-	// ChildOnly keeps them from each becoming a trace.
-	queries := otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.ChildOnly(tp)))
 	return imObs{
-		store: store.Options{TracerProvider: tracing.ChildOnly(tp), Metrics: sm, QueryTracer: queries},
+		store: store.Options{TracerProvider: tracing.ChildOnly(tp), Metrics: sm, QueryTracer: queryTracer(tp)},
 		logic: logic.Config{TracerProvider: tp, Metrics: lm},
 	}, nil
 }
