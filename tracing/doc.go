@@ -23,7 +23,9 @@
 //     "http/protobuf" (the default, as the specification says). Endpoint, headers,
 //     timeout and compression are read through Config.Env; the exporter reads the
 //     remaining OTEL_EXPORTER_OTLP_* variables (certificates, insecure) and the batch
-//     processor its OTEL_BSP_* variables from the process environment.
+//     processor its OTEL_BSP_* timings from the process environment; its queue and batch
+//     sizes are read through Config.Env, so that a span the full queue has no room for
+//     is counted as dropped (bangbang_tracing_exported_spans_total{result="dropped"}).
 //   - OTEL_SDK_DISABLED=true turns tracing off, as the specification says: every provider
 //     is a no-op. The embedded store stays, for what other processes export to it.
 //   - OTEL_RESOURCE_ATTRIBUTES adds resource attributes; OTEL_SERVICE_NAME is ignored,

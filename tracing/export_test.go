@@ -234,26 +234,62 @@ func TestSetupRejectsBadConfig(t *testing.T) {
 // exportCounts reads bangbang_tracing_exported_spans_total from tr's collector.
 func exportCounts(t *testing.T, tr *Tracing) (exported, failed float64) {
 	t.Helper()
+	c := exportResults(t, tr)
+	return c["exported"], c["failed"]
+}
+
+// exportResults reads bangbang_tracing_exported_spans_total by result.
+func exportResults(t *testing.T, tr *Tracing) map[string]float64 {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(tr.Collector())
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := map[string]float64{}
 	for _, mf := range mfs {
 		if mf.GetName() != "bangbang_tracing_exported_spans_total" {
 			continue // the store's metrics
 		}
 		for _, m := range mf.GetMetric() {
-			switch m.GetLabel()[0].GetValue() {
-			case "exported":
-				exported = m.GetCounter().GetValue()
-			case "failed":
-				failed = m.GetCounter().GetValue()
-			}
+			out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 		}
 	}
-	return exported, failed
+	return out
+}
+
+// A collector that does not answer while spans keep ending: past the export queue's
+// size, spans are dropped and counted as such; the ones queued are exported once it
+// answers.
+func TestExportQueueFullCountedAsDropped(t *testing.T) {
+	arrived, release := make(chan struct{}, 16), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	tr := setup(t, Config{Process: "bangbang-test", Env: env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL,
+		"OTEL_BSP_MAX_QUEUE_SIZE": "4", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2"})})
+	tracer := tr.Provider("edge").Tracer("test")
+	end := func(n int) {
+		for range n {
+			_, s := tracer.Start(context.Background(), "GET /v1/credits")
+			s.End()
+		}
+	}
+	end(2) // a full batch: the batcher sends it at once, and the collector holds it
+	<-arrived
+	end(10) // two more fit behind it; eight do not
+	if got := exportResults(t, tr); got["dropped"] != 8 || got["exported"] != 0 {
+		t.Errorf("while the collector hangs: %v; want 8 dropped, none exported yet", got)
+	}
+	close(release)
+	shutdown(t, tr)
+	if got := exportResults(t, tr); got["dropped"] != 8 || got["exported"] != 4 || got["failed"] != 0 {
+		t.Errorf("after the collector answered: %v; want 4 exported, 8 dropped", got)
+	}
 }
 
 // A collector that refuses the spans: they are counted as failed, and the failure is

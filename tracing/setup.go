@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -78,8 +79,10 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tracing setup: otlp exporter: %w", err)
 		}
-		t.batch = sdktrace.NewBatchSpanProcessor(countingExporter{exp, t.stats})
-		t.pipeline.sinks = append(t.pipeline.sinks, t.batch)
+		queue, batch := bspSizes(cfg.Env)
+		t.batch = sdktrace.NewBatchSpanProcessor(countingExporter{exp, t.stats},
+			sdktrace.WithMaxQueueSize(queue), sdktrace.WithMaxExportBatchSize(batch))
+		t.pipeline.sinks = append(t.pipeline.sinks, queueBound{t.batch, int64(queue), t.stats})
 	}
 	cfg.Logger.Info("tracing ready",
 		"process", cfg.Process,
@@ -149,4 +152,18 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 		}
 	})
 	return t.shutdownErr
+}
+
+// bspSizes reads the batch processor's queue and batch sizes as the SDK does
+// (OTEL_BSP_MAX_QUEUE_SIZE, default 2048; OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512, at
+// most the queue), through env, so that queueBound knows the queue's size.
+func bspSizes(env func(string) string) (queue, batch int) {
+	queue, batch = 2048, 512
+	if n, err := strconv.Atoi(env("OTEL_BSP_MAX_QUEUE_SIZE")); err == nil && n > 0 {
+		queue = n
+	}
+	if n, err := strconv.Atoi(env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")); err == nil && n > 0 {
+		batch = n
+	}
+	return queue, min(batch, queue)
 }
