@@ -7,14 +7,32 @@ import "go.opentelemetry.io/otel/attribute"
 // the sampler only sees attributes given at span start.
 const AttrTraffic attribute.Key = "bangbang.traffic"
 
-// Traffic classes. Only TrafficChat is sampled at a ratio; the others name traffic that
-// is always kept, for readers of the trace.
+// Traffic classes. TrafficChat and TrafficRead are sampled at a ratio (Config); the
+// others name traffic that is always kept, for readers of the trace.
 const (
 	TrafficChat      = "chat"
+	TrafficRead      = "read" // a marketing request that only reads: credits, stats, leads
 	TrafficMarketing = "marketing"
 	TrafficAdmin     = "admin"
 	TrafficCampaign  = "campaign"
 )
+
+// TrafficOf classifies an HTTP request by its method, for HertzServer.
+type TrafficOf func(method string) string
+
+// Always classifies every request as class.
+func Always(class string) TrafficOf { return func(string) string { return class } }
+
+// MarketingTraffic classifies the edge's requests: a GET or HEAD only reads (a credit
+// balance, listing stats, leads) and is TrafficRead, sampled like chat; anything else
+// changes state or costs money (a refresh, a promotion, a purchase, a login) and is
+// TrafficMarketing, always kept. Errors are kept in both (see doc.go).
+func MarketingTraffic(method string) string {
+	if method == "GET" || method == "HEAD" {
+		return TrafficRead
+	}
+	return TrafficMarketing
+}
 
 // AttrUser is the bangbang user id a span acts for; the store's user filter also matches
 // the semantic-convention key enduser.id.

@@ -40,7 +40,7 @@ func TestChildOnly(t *testing.T) {
 	// reaches the parent; under an unsampled remote parent (an entry) a span starts.
 	rec2 := tracetest.NewSpanRecorder()
 	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec2),
-		sdktrace.WithSampler(newSampler(0, false))) // the default sampler, no chat sampled
+		sdktrace.WithSampler(newSampler(0, 0, false))) // the default sampler, no chat or read sampled
 
 	t.Cleanup(func() { _ = unsampled.Shutdown(context.Background()) })
 	entryCtx, entry := unsampled.Tracer("test").Start(bg, "entry", chatAttr())

@@ -16,6 +16,9 @@ type Config struct {
 	// ChatSampleRatio is the share of chat root spans sampled, in [0, 1]. 0 means the
 	// default 0.1; a negative value means none.
 	ChatSampleRatio float64
+	// ReadSampleRatio is the share of read-only marketing root spans (TrafficRead)
+	// sampled, in [0, 1]. 0 means the default 0.1; a negative value means none.
+	ReadSampleRatio float64
 	// DropUnsampled makes spans of unsampled traces no-ops instead of recording them:
 	// cheaper per span (see the benchmarks), but errors in unsampled traces are then lost.
 	// false (the default) keeps them.
@@ -32,6 +35,8 @@ type Config struct {
 const (
 	// DefaultChatSampleRatio is the chat share sampled when Config.ChatSampleRatio is 0.
 	DefaultChatSampleRatio = 0.1
+	// DefaultReadSampleRatio is the read share sampled when Config.ReadSampleRatio is 0.
+	DefaultReadSampleRatio = 0.1
 	// DefaultStoreBytes is the embedded store bound when Config.StoreBytes is 0.
 	DefaultStoreBytes = 64 << 20
 	defaultProcess    = "bangbang"
@@ -42,13 +47,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Process == "" {
 		c.Process = defaultProcess
 	}
-	switch r := c.ChatSampleRatio; {
-	case math.IsNaN(r) || r > 1:
-		return c, fmt.Errorf("chat sample ratio %v outside [0, 1]: %w", r, ErrConfig)
-	case r == 0:
-		c.ChatSampleRatio = DefaultChatSampleRatio
-	case r < 0:
-		c.ChatSampleRatio = 0
+	var err error
+	if c.ChatSampleRatio, err = ratio("chat", c.ChatSampleRatio, DefaultChatSampleRatio); err != nil {
+		return c, err
+	}
+	if c.ReadSampleRatio, err = ratio("read", c.ReadSampleRatio, DefaultReadSampleRatio); err != nil {
+		return c, err
 	}
 	if c.StoreBytes == 0 {
 		c.StoreBytes = DefaultStoreBytes
@@ -71,4 +75,17 @@ func (c Config) envSignal(traces, generic string) string {
 		return v
 	}
 	return c.env(generic)
+}
+
+// ratio validates a sample ratio: 0 means def, a negative value none.
+func ratio(what string, r, def float64) (float64, error) {
+	switch {
+	case math.IsNaN(r) || r > 1:
+		return 0, fmt.Errorf("%s sample ratio %v outside [0, 1]: %w", what, r, ErrConfig)
+	case r == 0:
+		return def, nil
+	case r < 0:
+		return 0, nil
+	}
+	return r, nil
 }

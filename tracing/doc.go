@@ -34,10 +34,12 @@
 // # Sampling
 //
 // The default sampler is parent-based: a span with a parent follows the parent's sampled
-// flag. A root span is sampled unless it carries AttrTraffic=TrafficChat, in which case
-// it is sampled with probability Config.ChatSampleRatio (default 0.1), decided on the
-// trace id so every process agrees. Marketing actions, admin calls and campaigns are
-// therefore always kept. A remote parent counts too, so a client's traceparent with the
+// flag. A root span is sampled unless it carries AttrTraffic=TrafficChat or TrafficRead,
+// in which case it is sampled with probability Config.ChatSampleRatio or
+// Config.ReadSampleRatio (default 0.1 each), decided on the trace id so every process
+// agrees. The edge marks its GETs (a credit balance, stats, leads) TrafficRead
+// (MarketingTraffic): keeping every one cost a fifth of its throughput (BENCHMARKS.md
+// section 6). Paid and state-changing actions, admin calls and campaigns are always kept. A remote parent counts too, so a client's traceparent with the
 // sampled flag off would decide for the server: a server facing apps that must keep
 // every request starts its span with trace.WithNewRoot() and links the client's context.
 //

@@ -16,11 +16,12 @@ import (
 // joining the caller's trace when it sends a W3C traceparent. The span is named after the
 // route pattern ("POST /v1/listings/:id/promotions"), not the raw path, so one operation is
 // one name; the response carries a W3C traceresponse header so whoever reports a problem
-// can name the trace. traffic marks the span for the sampler (TrafficMarketing, ...).
+// can name the trace. traffic classifies the request for the sampler (Always(TrafficAdmin),
+// MarketingTraffic).
 //
 // It exists because the Hertz OpenTelemetry suite only reads the global tracer provider,
 // and a process here has one provider per component.
-func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, traffic string) app.HandlerFunc {
+func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, traffic TrafficOf) app.HandlerFunc {
 	tracer := tp.Tracer(instrumentationName)
 	return func(ctx context.Context, c *app.RequestContext) {
 		ctx = prop.Extract(ctx, hertzCarrier{&c.Request.Header})
@@ -35,7 +36,7 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 				attribute.String("http.request.method", method),
 				attribute.String("http.route", route),
 				attribute.String("url.path", string(c.Request.URI().Path())),
-				AttrTraffic.String(traffic),
+				AttrTraffic.String(traffic(method)),
 			))
 		defer span.End()
 		if sc := span.SpanContext(); sc.IsValid() {

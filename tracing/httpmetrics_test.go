@@ -33,7 +33,7 @@ func TestHTTPMetrics(t *testing.T) {
 			}
 			tp := sdktrace.NewTracerProvider() // parent-based: a request's traceparent decides
 			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-			spans := HertzServer(tp, propagation.TraceContext{}, TrafficMarketing)
+			spans := HertzServer(tp, propagation.TraceContext{}, Always(TrafficMarketing))
 
 			h := server.New(server.WithHandleMethodNotAllowed(true))
 			if order == "metrics outside" {

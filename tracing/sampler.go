@@ -14,13 +14,14 @@ import (
 // still be kept (see errorKeeper); the spans below them in the process are dropped, since
 // recording every span of every unsampled trace doubled what tracing cost.
 type sampler struct {
-	chat      sdktrace.Sampler
-	ratio     float64
-	unsampled sdktrace.SamplingDecision
+	chat, read           sdktrace.Sampler
+	chatRatio, readRatio float64
+	unsampled            sdktrace.SamplingDecision
 }
 
-func newSampler(chatRatio float64, drop bool) sampler {
-	s := sampler{chat: sdktrace.TraceIDRatioBased(chatRatio), ratio: chatRatio, unsampled: sdktrace.RecordOnly}
+func newSampler(chatRatio, readRatio float64, drop bool) sampler {
+	s := sampler{chat: sdktrace.TraceIDRatioBased(chatRatio), read: sdktrace.TraceIDRatioBased(readRatio),
+		chatRatio: chatRatio, readRatio: readRatio, unsampled: sdktrace.RecordOnly}
 	if drop {
 		s.unsampled = sdktrace.Drop
 	}
@@ -30,8 +31,7 @@ func newSampler(chatRatio float64, drop bool) sampler {
 func (s sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
 	psc := trace.SpanContextFromContext(p.ParentContext)
 	res := sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample, Tracestate: psc.TraceState()}
-	switch {
-	case psc.IsValid():
+	if psc.IsValid() {
 		switch {
 		case psc.IsSampled():
 		case psc.IsRemote():
@@ -39,10 +39,19 @@ func (s sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingRe
 		default:
 			res.Decision = sdktrace.Drop
 		}
-	case isChat(p):
-		if s.chat.ShouldSample(p).Decision != sdktrace.RecordAndSample {
-			res.Decision = s.unsampled
-		}
+		return res
+	}
+	var ratio sdktrace.Sampler
+	switch traffic(p) {
+	case TrafficChat:
+		ratio = s.chat
+	case TrafficRead:
+		ratio = s.read
+	default:
+		return res
+	}
+	if ratio.ShouldSample(p).Decision != sdktrace.RecordAndSample {
+		res.Decision = s.unsampled
 	}
 	return res
 }
@@ -52,16 +61,18 @@ func (s sampler) Description() string {
 	if s.unsampled == sdktrace.Drop {
 		unsampled = "dropped"
 	}
-	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, other roots 1; unsampled entry spans %s}", s.ratio, unsampled)
+	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, read roots %g, other roots 1; unsampled entry spans %s}",
+		s.chatRatio, s.readRatio, unsampled)
 }
 
-func isChat(p sdktrace.SamplingParameters) bool {
+// traffic is the root span's AttrTraffic, "" without one.
+func traffic(p sdktrace.SamplingParameters) string {
 	for _, kv := range p.Attributes {
 		if kv.Key == AttrTraffic {
-			return kv.Value.AsString() == TrafficChat
+			return kv.Value.AsString()
 		}
 	}
-	return false
+	return ""
 }
 
 // samplerFromEnv returns the sampler named by OTEL_TRACES_SAMPLER, or nil when unset.

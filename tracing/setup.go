@@ -46,7 +46,7 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 	}
 	t := &Tracing{
 		logger:     cfg.Logger,
-		sampler:    newSampler(cfg.ChatSampleRatio, cfg.DropUnsampled),
+		sampler:    newSampler(cfg.ChatSampleRatio, cfg.ReadSampleRatio, cfg.DropUnsampled),
 		pipeline:   &pipeline{},
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		providers:  make(map[string]*sdktrace.TracerProvider),

@@ -73,6 +73,7 @@ func TestTracingCollectorIncludesStore(t *testing.T) {
 	want := storeSeries(0, 0, 0, 1<<20, 0, 0, 0, 0)
 	want[`bangbang_tracing_exported_spans_total{result="exported"}`] = 0
 	want[`bangbang_tracing_exported_spans_total{result="failed"}`] = 0
+	want[`bangbang_tracing_exported_spans_total{result="dropped"}`] = 0
 	metricstest.Want(t, reg, want)
 
 	reg = prometheus.NewRegistry()

@@ -30,7 +30,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return serve(ctx, "admin", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-admin", c.ChatRatio, true, lc)
+		tr, err := setupTracing(ctx, "bangbang-admin", &c, true, lc)
 		if err != nil {
 			return err
 		}

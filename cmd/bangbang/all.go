@@ -46,7 +46,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *lifecycle, stdout io.Writer) error {
 	log := lc.log
-	tr, err := setupTracing(ctx, "bangbang-all", c.ChatRatio, true, lc)
+	tr, err := setupTracing(ctx, "bangbang-all", c, true, lc)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	return serve(ctx, "campaign", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-campaign", c.ChatRatio, false, lc)
+		tr, err := setupTracing(ctx, "bangbang-campaign", &c, false, lc)
 		if err != nil {
 			return err
 		}

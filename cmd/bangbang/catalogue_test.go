@@ -39,7 +39,7 @@ func TestSpanCatalogue(t *testing.T) {
 	tcp, edgeAddr, adminAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	env := []string{"BANGBANG_ADMIN_KEY=" + testAdminKey, "DATABASE_URL=" + pgSchema(t), "REDIS_ADDR=127.0.0.1:6379",
 		"BANGBANG_REDIS_PREFIX=bbtest:" + strings.ToLower(t.Name()) + ":" + time.Now().Format("150405.000000") + ":"}
-	start(t, "all", env, []string{tcp, edgeAddr, adminAddr}, "all", "--demo", "--data-dir", t.TempDir(), "--trace-chat-ratio", "1",
+	start(t, "all", env, []string{tcp, edgeAddr, adminAddr}, "all", "--demo", "--data-dir", t.TempDir(), "--trace-chat-ratio", "1", "--trace-read-ratio", "1",
 		"--tcp-addr", tcp, "--ws-addr", "-", "--edge-addr", edgeAddr, "--admin-addr", adminAddr,
 		"--sim-housing-addr", freeAddr(t), "--sim-recruitment-addr", freeAddr(t), "--sim-account-addr", freeAddr(t))
 	s := system{edge: "http://" + edgeAddr, imAddr: tcp, admin: "http://" + adminAddr}

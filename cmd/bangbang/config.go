@@ -49,13 +49,14 @@ type config struct {
 	DemoUsers   int                     // --demo-users: how many merchants and customers --demo seeds; default 20
 	LogLevel    string                  // --log-level: debug, info, warn, error; default info
 	ChatRatio   float64                 // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
+	ReadRatio   float64                 // --trace-read-ratio: share of read-only marketing requests traced, in [0, 1]; default 0.1
 }
 
 func defaults() config {
 	return config{
 		DataDir: "./data", TCPAddr: ":8800", WSAddr: ":8801", EdgeAddr: ":8700", AdminAddr: "127.0.0.1:8701",
 		LogicAddr: ":8900", PushAddr: ":8901", PublicHost: "127.0.0.1",
-		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio,
+		TokenTTL: 24 * time.Hour, IOModel: gateway.IOModelEventLoop, LogLevel: "info", ChatRatio: tracing.DefaultChatSampleRatio, ReadRatio: tracing.DefaultReadSampleRatio,
 		UpgradeWait: gateway.DefaultUpgradeTimeout, AddrCap: gateway.DefaultMaxConnsPerAddr, LoginsBound: gateway.DefaultMaxLoginsInFlight, Heartbeat: 30 * time.Second,
 		RedisPrefix: "bb:",
 		DemoUsers:   DefaultDemoUsers,
@@ -161,7 +162,8 @@ func (f *flagSet) common(c *config) {
 	f.str(&c.TokenSecret, "token-secret", "HMAC key for tokens, at least 32 bytes")
 	f.duration(&c.TokenTTL, "token-ttl", "token lifetime")
 	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
-	f.float(&c.ChatRatio, "trace-chat-ratio", "share of chat requests whose traces are kept, 0..1 (marketing actions and errors are always kept)")
+	f.float(&c.ChatRatio, "trace-chat-ratio", "share of chat requests whose traces are kept, 0..1 (errors are always kept)")
+	f.float(&c.ReadRatio, "trace-read-ratio", "share of read-only marketing requests (GET: credits, stats, leads) whose traces are kept, 0..1 (paid and state-changing actions and errors are always kept)")
 }
 
 func (f *flagSet) stores(c *config) {

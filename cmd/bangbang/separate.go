@@ -135,7 +135,7 @@ func runLogic(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	return serve(ctx, "logic", c.LogLevel, stderr, func(lc *lifecycle) error {
 		log := lc.log
-		tr, err := setupTracing(ctx, "bangbang-logic", c.ChatRatio, false, lc)
+		tr, err := setupTracing(ctx, "bangbang-logic", &c, false, lc)
 		if err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func runGateway(ctx context.Context, args []string, stderr io.Writer) error {
 		c.Node = dialable(c.PushAddr, "127.0.0.1")
 	}
 	return serve(ctx, "gateway", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-gateway", c.ChatRatio, false, lc)
+		tr, err := setupTracing(ctx, "bangbang-gateway", &c, false, lc)
 		if err != nil {
 			return err
 		}
@@ -277,7 +277,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return serve(ctx, "edge", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-edge", c.ChatRatio, false, lc)
+		tr, err := setupTracing(ctx, "bangbang-edge", &c, false, lc)
 		if err != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func runSim(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return serve(ctx, "sim", c.LogLevel, stderr, func(lc *lifecycle) error {
-		tr, err := setupTracing(ctx, "bangbang-sim", tracing.DefaultChatSampleRatio, false, lc)
+		tr, err := setupTracing(ctx, "bangbang-sim", nil, false, lc)
 		if err != nil {
 			return err
 		}

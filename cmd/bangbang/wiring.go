@@ -40,14 +40,16 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 // and the bounded embedded store) and registers their shutdown first, so it runs last and
 // flushes every span the other components ended.
 //
-// chatRatio is the share of chat traces kept, 0 meaning none. withStore keeps the
+// c's ChatRatio and ReadRatio are the shares of chat and read-only marketing traces kept,
+// 0 meaning none (nil c: the defaults). withStore keeps the
 // embedded trace store: only a process serving the admin API (all, admin) has one, since
 // nothing else could read it; the others export over OTLP when told where.
-func setupTracing(ctx context.Context, process string, chatRatio float64, withStore bool, lc *lifecycle) (*tracing.Tracing, error) {
-	if chatRatio == 0 {
-		chatRatio = -1 // tracing.Config's "none"; its 0 means the default
+func setupTracing(ctx context.Context, process string, c *config, withStore bool, lc *lifecycle) (*tracing.Tracing, error) {
+	cfg := tracing.Config{Process: process, Logger: lc.log.With("component", "tracing")}
+	if c != nil {
+		// tracing.Config's 0 means the default, a negative ratio none.
+		cfg.ChatSampleRatio, cfg.ReadSampleRatio = noneIfZero(c.ChatRatio), noneIfZero(c.ReadRatio)
 	}
-	cfg := tracing.Config{Process: process, ChatSampleRatio: chatRatio, Logger: lc.log.With("component", "tracing")}
 	if !withStore {
 		cfg.StoreBytes = -1
 	}
@@ -252,4 +254,12 @@ func newRedisClient(addr string) *redis.Client {
 		DisableIdentity:          true,
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})
+}
+
+// noneIfZero turns a flag's ratio 0 (none) into tracing.Config's -1.
+func noneIfZero(r float64) float64 {
+	if r == 0 {
+		return -1
+	}
+	return r
 }

@@ -199,7 +199,7 @@ func (s *Server) routes() {
 		if prop == nil {
 			prop = propagation.TraceContext{}
 		}
-		traced = append(traced, tracing.HertzServer(s.deps.TracerProvider, prop, tracing.TrafficAdmin))
+		traced = append(traced, tracing.HertzServer(s.deps.TracerProvider, prop, tracing.Always(tracing.TrafficAdmin)))
 	}
 	staff := s.h.Group("", traced...)
 	s.h.GET("/healthz", func(ctx context.Context, c *app.RequestContext) {

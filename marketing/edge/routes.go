@@ -28,7 +28,7 @@ func (s *Server) routes(h *server.Hertz) {
 		if prop == nil {
 			prop = propagation.TraceContext{}
 		}
-		h.Use(tracing.HertzServer(s.tp, prop, tracing.TrafficMarketing))
+		h.Use(tracing.HertzServer(s.tp, prop, tracing.MarketingTraffic))
 	}
 	h.Use(requestID)
 	h.NoRoute(s.noRoute)
