@@ -8,8 +8,9 @@
 #
 # Modes, set per server process:
 #   off      OTEL_SDK_DISABLED=true (no-op tracer providers)
-#   default  nothing set (chat roots kept at 0.1, entry spans of the rest recorded; marketing kept)
-#   full     --trace-chat-ratio 1 (marketing is kept in full in every mode but off)
+#   default  nothing set (chat roots and the edge's reads kept at 0.1, entry spans of the rest
+#            recorded; paid and state-changing marketing actions kept)
+#   full     --trace-chat-ratio 1 --trace-read-ratio 1 (every trace kept)
 #   drop     OTEL_TRACES_SAMPLER=parentbased_traceidratio, ARG 0.1: 10% of traces kept,
 #            the rest no-op spans (what tracing.Config.DropUnsampled gives chat; it samples
 #            marketing at 10% too, so it is meant for PARTS=im)
@@ -75,7 +76,7 @@ start() {
 	case $mode in
 	off) env+=(OTEL_SDK_DISABLED=true) ;;
 	default) ;;
-	full) set -- "$@" --trace-chat-ratio 1 ;;
+	full) set -- "$@" --trace-chat-ratio 1 --trace-read-ratio 1 ;;
 	drop) env+=(OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1) ;;
 	*) echo "unknown mode $mode" >&2 && return 1 ;;
 	esac

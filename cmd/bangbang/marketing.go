@@ -69,9 +69,11 @@ func marketingDeps(c *config, p partnerFlags, rc *redis.Client, tr *tracing.Trac
 	if err != nil {
 		return edge.Deps{}, fmt.Errorf("edge metrics: %w", err)
 	}
+	// The SOAP client span is below the edge's request span: in a trace that is not kept
+	// (a read, sampled like chat) it is not even started (ChildOnly).
 	base := func(endpoint string) partner.Config {
 		return partner.Config{Endpoint: endpoint, PartnerID: p.id, PartnerKey: p.key, Timeout: partnerTimeout,
-			TracerProvider: tr.Provider("edge"), Propagators: tr.Propagator(), Metrics: pm, Logger: log.With("component", "soap")}
+			TracerProvider: tracing.ChildOnly(tr.Provider("edge")), Propagators: tr.Propagator(), Metrics: pm, Logger: log.With("component", "soap")}
 	}
 	lm, err := ratelimit.NewLoginMetrics(reg)
 	if err != nil {

@@ -30,7 +30,7 @@ func (s *Server) routes(h *server.Hertz) {
 		}
 		h.Use(tracing.HertzServer(s.tp, prop, tracing.MarketingTraffic))
 	}
-	h.Use(requestID)
+	h.Use(requestID, s.accessLog)
 	h.NoRoute(s.noRoute)
 	h.NoMethod(s.noMethod)
 

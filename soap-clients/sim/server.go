@@ -132,7 +132,8 @@ func (s *server) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	f := *s.faults.Load()
 	mode, delay := f.draw()
 	if !sleep(ctx, delay) {
-		return // the client gave up or the Sim is shutting down
+		gone(ctx, w) // the client gave up or the Sim is shutting down
+		return
 	}
 	if mode != failNone && !f.ApplyBeforeFailure {
 		s.fail(ctx, w, op.name, mode, f)
@@ -223,6 +224,20 @@ func soapAction(r *http.Request) string {
 }
 
 // sleep waits d unless ctx ends first; it reports whether d elapsed.
+// statusClientClosedRequest is the status of a call the client gave up on before its
+// answer (nginx's 499): the span and the access logs must not say 200 for an answer
+// nobody got. A 4xx, so the server span is not an error: the call failed on the
+// client's side.
+const statusClientClosedRequest = 499
+
+// gone records that the call ended without an answer because its context ended: the
+// client hung up (or timed out), or the Sim is shutting down.
+func gone(ctx context.Context, w http.ResponseWriter) {
+	trace.SpanFromContext(ctx).AddEvent("client gone before the answer",
+		trace.WithAttributes(attribute.String("error.type", context.Cause(ctx).Error())))
+	w.WriteHeader(statusClientClosedRequest) // to nobody: it is for the span
+}
+
 func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
