@@ -169,7 +169,7 @@ func (f *flagSet) common(c *config) {
 func (f *flagSet) stores(c *config) {
 	f.database(c)
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
-	f.str(&c.RedisAddr, "redis-addr", "Redis address (also REDIS_ADDR); empty: in-process route table")
+	f.str(&c.RedisAddr, "redis-addr", "Redis address, host:port or redis://[user:password@]host:port[/db] (also REDIS_ADDR); empty: in-process route table")
 	f.redisPrefix(c)
 }
 

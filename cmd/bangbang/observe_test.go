@@ -58,7 +58,10 @@ func TestRedisScriptCacheMissIsNoError(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	tp := tr.Provider("edge")
-	rc := newRedisClient("127.0.0.1:6379")
+	rc, err := newRedisClient("127.0.0.1:6379")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer rc.Close()
 	if err := traceRedis(rc, tp); err != nil {
 		t.Fatal(err)

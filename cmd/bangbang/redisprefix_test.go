@@ -59,3 +59,32 @@ func TestRedisPrefixKeepsDeploymentsApart(t *testing.T) {
 		}
 	}
 }
+
+// A redis:// address chooses the database (and credentials): two deployments may also
+// keep apart by database. A refused URL says why without its password.
+func TestRedisURLChoosesDatabase(t *testing.T) {
+	ctx := context.Background()
+	rc, err := newRedisClient("redis://127.0.0.1:6379/5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	key := fmt.Sprintf("bbtest:db:%d", time.Now().UnixNano())
+	if err := rc.Set(ctx, key, "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for db, want := range map[int]int64{0: 0, 5: 1} {
+		other := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: db})
+		n, err := other.Exists(ctx, key).Result()
+		other.Close()
+		if err != nil || n != want {
+			t.Errorf("database %d holds the key %d times (%v), want %d", db, n, err, want)
+		}
+	}
+	rc.Del(ctx, key)
+
+	_, err = newRedisClient("redis://app:s3cret@127.0.0.1:6379/not-a-number")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "xxxxx") {
+		t.Errorf("a bad URL: %v; want an error naming it without its password", err)
+	}
+}

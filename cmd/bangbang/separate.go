@@ -268,7 +268,7 @@ func runEdge(ctx context.Context, args []string, stderr io.Writer) error {
 	f.str(&c.TCPAddr, "tcp-addr", "IM TCP address told to clients")
 	f.str(&c.WSAddr, "ws-addr", "IM WebSocket address told to clients")
 	c.RedisAddr = os.Getenv("REDIS_ADDR")
-	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges (also REDIS_ADDR); empty: in-process")
+	f.str(&c.RedisAddr, "redis-addr", "Redis for rate limits and idempotency keys shared by edges, host:port or redis://[user:password@]host:port[/db] (also REDIS_ADDR); empty: in-process")
 	f.redisPrefix(&c)
 	f.partnerFlags(&p)
 	c.MetricsAddr = "127.0.0.1:8702"

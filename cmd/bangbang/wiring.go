@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,10 +157,13 @@ func openRedis(ctx context.Context, c *config, lc *lifecycle) (*redis.Client, er
 	if err := checkRedisPrefix(c.RedisPrefix); err != nil {
 		return nil, err
 	}
-	rc := newRedisClient(c.RedisAddr)
+	rc, err := newRedisClient(c.RedisAddr)
+	if err != nil {
+		return nil, err
+	}
 	if err := rc.Ping(ctx).Err(); err != nil {
 		_ = rc.Close()
-		return nil, fmt.Errorf("redis %s: %w", c.RedisAddr, err)
+		return nil, fmt.Errorf("redis %s: %w", redactRedis(c.RedisAddr), err)
 	}
 	lc.add("redis", func(context.Context) error { return rc.Close() })
 	return rc, nil
@@ -236,7 +240,9 @@ func dialable(listen, host string) string {
 	return net.JoinHostPort(h, p)
 }
 
-// newRedisClient returns the client of a Redis at addr, as every process builds it.
+// newRedisClient returns the client of a Redis at addr, as every process builds it. addr
+// is host:port, or a URL (redis://[user:password@]host:port[/db], rediss:// for TLS)
+// choosing a database and credentials.
 //
 // Context deadlines reach the socket: a hung Redis would otherwise cost go-redis's 5 s
 // read timeout per call instead of the caller's deadline.
@@ -247,13 +253,26 @@ func dialable(listen, host string) string {
 // servers), on every new connection. The client shrugs the refusals off, but each is an
 // error span inside the request that opened the connection, and errors are always kept:
 // every new connection would keep a trace of nothing and flag a healthy request.
-func newRedisClient(addr string) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:                     addr,
-		ContextTimeoutEnabled:    true,
-		DisableIdentity:          true,
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-	})
+func newRedisClient(addr string) (*redis.Client, error) {
+	opt := &redis.Options{Addr: addr}
+	if strings.Contains(addr, "://") {
+		var err error
+		if opt, err = redis.ParseURL(addr); err != nil {
+			return nil, fmt.Errorf("redis address %s: %w", redactRedis(addr), err)
+		}
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(opt), nil
+}
+
+// redactRedis is addr fit for a log line or an error: a URL's password is replaced.
+func redactRedis(addr string) string {
+	if u, err := url.Parse(addr); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return addr
 }
 
 // noneIfZero turns a flag's ratio 0 (none) into tracing.Config's -1.
