@@ -80,11 +80,54 @@ func (s *Server) credentials(ctx context.Context, c *app.RequestContext, cookies
 		}
 	}
 	if cookies {
-		if a, ok := s.sessions.lookup(string(c.Cookie(SessionCookie))); ok {
-			return a, true, nil
+		if sess, ok := s.sessions.get(string(c.Cookie(SessionCookie))); ok {
+			c.Set(csrfKey, sess.csrf)
+			return sess.actor, true, nil
 		}
 	}
 	return campaign.Actor{}, false, nil
+}
+
+// CSRFHeader carries, on a state-changing request authenticated by the session cookie,
+// the session's CSRF token: the console's pages hold it (CSRFToken) and their scripts
+// send it. A form posts it in the field CSRFField instead.
+const (
+	CSRFHeader = "X-CSRF-Token"
+	CSRFField  = "csrf"
+)
+
+// csrfKey is the RequestContext key under which credentials leaves the session's CSRF
+// token when the cookie authenticated the request.
+const csrfKey = "admin.csrf"
+
+// CSRFToken is the CSRF token of the session that authenticated the request, "" when a
+// bearer key did (a key is not sent by the browser on its own: nothing to forge).
+func CSRFToken(c *app.RequestContext) string { return c.GetString(csrfKey) }
+
+// checkCSRF refuses a state-changing request (any method but GET, HEAD, OPTIONS) that
+// the session cookie authenticated without the session's CSRF token, in CSRFHeader or
+// the form field CSRFField, with 403 csrf_failed. SameSite=Strict already keeps other
+// sites' pages from sending the cookie; the token also covers a browser or proxy that
+// does not honour it, and a page of another application on the same site.
+func checkCSRF(c *app.RequestContext) bool {
+	want := CSRFToken(c)
+	switch string(c.Method()) {
+	case "GET", "HEAD", "OPTIONS":
+		return true
+	}
+	if want == "" {
+		return true
+	}
+	got := string(c.GetHeader(CSRFHeader))
+	if got == "" {
+		got = string(c.PostForm(CSRFField))
+	}
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
+		return true
+	}
+	writeError(c, http.StatusForbidden, errorBody{Code: CodeCSRFFailed,
+		Message: "a change made with the session cookie must carry the session's CSRF token (" + CSRFHeader + ")"})
+	return false
 }
 
 // requireStaff admits a staff key or a session cookie: the JSON API, which scripts call
@@ -97,6 +140,7 @@ func (s *Server) requireStaff(ctx context.Context, c *app.RequestContext) {
 		s.fail(ctx, c, "staff key", err)
 	case !ok:
 		unauthenticated(c)
+	case !checkCSRF(c):
 	default:
 		c.Set(actorKey, a)
 		c.Next(ctx)

@@ -12,7 +12,10 @@ import (
 
 // whoami serves GET /admin/v1/whoami: the actor the request's credentials stand for.
 func (s *Server) whoami(ctx context.Context, c *app.RequestContext) {
-	c.JSON(http.StatusOK, actor(ctx, c))
+	c.JSON(http.StatusOK, struct {
+		campaign.Actor
+		CSRFToken string `json:"csrf_token,omitempty"`
+	}{actor(ctx, c), CSRFToken(c)})
 }
 
 // listKeys serves GET /admin/v1/keys: every stored key, revoked ones included.

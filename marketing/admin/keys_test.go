@@ -135,7 +135,7 @@ func TestSessionActsAsItsKey(t *testing.T) {
 	if a.status != 200 || jsonInto(t, a.body, &who) != (campaign.Actor{KeyID: k.ID, Name: "viewer key", Role: campaign.RoleViewer}) {
 		t.Fatalf("whoami by session: %d %s", a.status, a.body)
 	}
-	a = send(t, "POST", h.base+"/admin/v1/campaigns/"+draft.ID+"/start", nil, withCookie(c)...)
+	a = send(t, "POST", h.base+"/admin/v1/campaigns/"+draft.ID+"/start", nil, withSession(t, h.base, c)...)
 	if e := apiError(t, a); a.status != 403 || e.Message != "role viewer may not start campaigns" {
 		t.Fatalf("start by a viewer's session: %d %+v", a.status, e)
 	}
@@ -144,7 +144,7 @@ func TestSessionActsAsItsKey(t *testing.T) {
 	}
 	// The bootstrap key's session is an admin.
 	admin := sessionCookie(loginWith(t, h.base, key, ""))
-	a = send(t, "POST", h.base+"/admin/v1/campaigns/"+draft.ID+"/start", nil, withCookie(admin)...)
+	a = send(t, "POST", h.base+"/admin/v1/campaigns/"+draft.ID+"/start", nil, withSession(t, h.base, admin)...)
 	if a.status != 200 {
 		t.Fatalf("start by the bootstrap session: %d %s", a.status, a.body)
 	}

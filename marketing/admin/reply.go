@@ -18,6 +18,7 @@ const (
 	CodeBadRequest           = "bad_request"
 	CodeUnauthenticated      = "unauthenticated"
 	CodeForbidden            = "forbidden"
+	CodeCSRFFailed           = "csrf_failed"
 	CodeNotFound             = "not_found"
 	CodePayloadTooLarge      = "payload_too_large"
 	CodeUnsupportedMediaType = "unsupported_media_type"

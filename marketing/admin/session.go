@@ -32,6 +32,7 @@ type sessions struct {
 
 type session struct {
 	actor   campaign.Actor
+	csrf    string // the token a state-changing request with this session's cookie must carry
 	expires time.Time
 }
 
@@ -53,14 +54,20 @@ func (ss *sessions) start(actor campaign.Actor) string {
 	if len(ss.open) >= ss.max {
 		ss.evictOldest()
 	}
-	ss.open[h] = session{actor: actor, expires: now.Add(ss.ttl)}
+	ss.open[h] = session{actor: actor, csrf: rand.Text(), expires: now.Add(ss.ttl)}
 	return token
 }
 
 // lookup returns the actor of the live session token names.
 func (ss *sessions) lookup(token string) (campaign.Actor, bool) {
+	s, ok := ss.get(token)
+	return s.actor, ok
+}
+
+// get returns the live session token names.
+func (ss *sessions) get(token string) (session, bool) {
 	if token == "" {
-		return campaign.Actor{}, false
+		return session{}, false
 	}
 	h := sha256.Sum256([]byte(token))
 	ss.mu.Lock()
@@ -68,9 +75,9 @@ func (ss *sessions) lookup(token string) (campaign.Actor, bool) {
 	s, ok := ss.open[h]
 	if ok && !ss.now().Before(s.expires) {
 		delete(ss.open, h)
-		return campaign.Actor{}, false
+		return session{}, false
 	}
-	return s.actor, ok
+	return s, ok
 }
 
 // close ends the session token names, if any.
