@@ -28,13 +28,16 @@ func (s *Store) IngestHandler() http.Handler {
 	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, r *http.Request) {
 		req, err := DecodeExportRequest(w, r)
 		if err != nil {
-			status := http.StatusBadRequest
+			status, count := http.StatusBadRequest, &s.refusedPayload
 			switch {
 			case errors.Is(err, ErrPayloadTooLarge):
-				status = http.StatusRequestEntityTooLarge
+				status, count = http.StatusRequestEntityTooLarge, &s.refusedTooLarge
 			case errors.Is(err, ErrUnsupportedMedia):
-				status = http.StatusUnsupportedMediaType
+				status, count = http.StatusUnsupportedMediaType, &s.refusedMedia
 			}
+			s.mu.Lock()
+			*count++
+			s.mu.Unlock()
 			http.Error(w, err.Error(), status)
 			return
 		}

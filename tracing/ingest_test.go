@@ -99,7 +99,8 @@ func gzipped(b []byte) []byte {
 }
 
 func TestIngestRefusesBadRequests(t *testing.T) {
-	h := NewStore(0).IngestHandler()
+	store := NewStore(0)
+	h := store.IngestHandler()
 	huge := bytes.Repeat([]byte{0}, MaxIngestBody+1)
 	for _, tc := range []struct {
 		name, contentType, encoding string
@@ -123,6 +124,12 @@ func TestIngestRefusesBadRequests(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/traces", nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: status %d, want 405", w.Code)
+	}
+	// Each refusal is counted by its reason, and no span of them reached the store.
+	st := store.Stats()
+	if want := (IngestRefused{BadPayload: 3, TooLarge: 2, UnsupportedMedia: 3}); st.IngestRefused != want || st.Spans != 0 ||
+		st.IngestAccepted+st.IngestRejected != 0 {
+		t.Errorf("stats after the refusals: %+v, want refused %+v and nothing ingested", st, want)
 	}
 }
 

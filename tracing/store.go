@@ -30,6 +30,8 @@ type Store struct {
 	dropped   int64 // spans refused by the per-trace bound
 	// OTLP ingest: spans with valid ids, offered to the store; spans refused for their ids.
 	ingestAccepted, ingestRejected int64
+	// OTLP ingest requests refused whole (nothing in them read), by IngestRefused's fields.
+	refusedPayload, refusedTooLarge, refusedMedia int64
 }
 
 // The store plugs into the SDK either way.
@@ -78,6 +80,15 @@ type StoreStats struct {
 	// bound may have dropped some); IngestRejected arrived without.
 	IngestAccepted int64 `json:"ingest_accepted"`
 	IngestRejected int64 `json:"ingest_rejected"`
+	// IngestRefused counts the OTLP requests refused whole, their spans unread.
+	IngestRefused IngestRefused `json:"ingest_refused"`
+}
+
+// IngestRefused counts refused OTLP ingest requests by reason.
+type IngestRefused struct {
+	BadPayload       int64 `json:"bad_payload"`       // a body that does not decode (400)
+	TooLarge         int64 `json:"too_large"`         // over MaxIngestBody (413)
+	UnsupportedMedia int64 `json:"unsupported_media"` // not OTLP protobuf (415)
 }
 
 // Stats reports the store's current size and its counts so far, all read at one instant.
@@ -88,6 +99,7 @@ func (s *Store) Stats() StoreStats {
 		Traces: len(s.traces), Spans: s.spans, Bytes: s.bytes, MaxBytes: s.maxBytes,
 		EvictedTraces: s.evicted, DroppedSpans: s.dropped,
 		IngestAccepted: s.ingestAccepted, IngestRejected: s.ingestRejected,
+		IngestRefused: IngestRefused{BadPayload: s.refusedPayload, TooLarge: s.refusedTooLarge, UnsupportedMedia: s.refusedMedia},
 	}
 }
 

@@ -6,6 +6,9 @@ var (
 	descIngested = prometheus.NewDesc("bangbang_tracing_ingested_spans_total",
 		"Spans received through OTLP ingest, by result: accepted (valid ids; the per-trace bound may still drop them), or rejected (no valid trace or span id).",
 		[]string{"result"}, nil)
+	descRefused = prometheus.NewDesc("bangbang_tracing_ingest_refused_requests_total",
+		"OTLP ingest requests refused whole, their spans unread, by reason: bad_payload (does not decode), too_large, unsupported_media (not OTLP protobuf).",
+		[]string{"reason"}, nil)
 	descStoreBytes = prometheus.NewDesc("bangbang_tracing_store_bytes",
 		"Approximate memory the embedded trace store holds: spans and their resources.", nil, nil)
 	descStoreMaxBytes = prometheus.NewDesc("bangbang_tracing_store_max_bytes",
@@ -27,6 +30,7 @@ type storeCollector struct{ s *Store }
 // Collector exports the store's size and counts:
 //
 //	bangbang_tracing_ingested_spans_total{result}    counter: accepted, rejected (OTLP ingest)
+//	bangbang_tracing_ingest_refused_requests_total{reason}  counter: bad_payload, too_large, unsupported_media
 //	bangbang_tracing_store_bytes                     gauge
 //	bangbang_tracing_store_max_bytes                 gauge
 //	bangbang_tracing_store_traces                    gauge
@@ -38,7 +42,7 @@ type storeCollector struct{ s *Store }
 func (s *Store) Collector() prometheus.Collector { return storeCollector{s} }
 
 func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIngested, descStoreBytes, descStoreMaxBytes, descStoreTraces,
+	for _, d := range []*prometheus.Desc{descIngested, descRefused, descStoreBytes, descStoreMaxBytes, descStoreTraces,
 		descStoreSpans, descEvicted, descDropped} {
 		ch <- d
 	}
@@ -54,6 +58,9 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(descIngested, st.IngestAccepted, "accepted")
 	counter(descIngested, st.IngestRejected, "rejected")
+	counter(descRefused, st.IngestRefused.BadPayload, "bad_payload")
+	counter(descRefused, st.IngestRefused.TooLarge, "too_large")
+	counter(descRefused, st.IngestRefused.UnsupportedMedia, "unsupported_media")
 	gauge(descStoreBytes, st.Bytes)
 	gauge(descStoreMaxBytes, st.MaxBytes)
 	gauge(descStoreTraces, int64(st.Traces))
