@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bangbang-im/bangbang/internal/browsertest"
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
 // The staff pages in a real browser, against `bangbang all --demo`: a trace page sends a
@@ -48,6 +49,25 @@ func TestStaffPagesInBrowser(t *testing.T) {
 		t.Errorf("the service map does not show the edge calling out:\n%s", text)
 	}
 	tab.Screenshot("service-map")
+	tab.NoJSErrors()
+
+	// The console: a campaign to three merchants, started from its page, followed live
+	// to the end (the page polls and reloads when the state changes).
+	var c campaign.Campaign
+	spec := campaign.Spec{Name: "browser test", Rate: 50, Audience: campaign.Audience{MerchantIDs: []string{"m1016", "m1017", "m1018"}},
+		Message: campaign.Message{Title: "Hi {{.Name}}", Body: "Spring offer"}}
+	if st := (staffAPI{t, s.admin}).json("POST", "/admin/v1/campaigns", spec, &c); st != 201 {
+		t.Fatalf("create campaign: %d", st)
+	}
+	tab.Navigate(s.admin + "/admin/console/campaigns")
+	tab.WaitText("h1", "Campaigns")
+	tab.WaitText("#campaigns", "browser test")
+	tab.Navigate(s.admin + "/admin/console/campaigns/" + c.ID)
+	tab.WaitText("#state", "draft")
+	tab.Click("#start")
+	tab.WaitText("#state", "finished")
+	tab.WaitText("#progress-percent", "100.0%")
+	tab.Screenshot("campaign")
 	tab.NoJSErrors()
 
 	tab.Click(`form[action="/admin/logout"] button`)

@@ -19,23 +19,31 @@ import (
 // an opaque token, never the key, and is sent back on /admin paths only.
 const SessionCookie = "bangbang_admin_session"
 
-// Where the browser lands: after logging in (unless the login page was given another
-// page to return to) and after logging out.
+// The trace pages' home, and where the browser lands after logging out.
 const (
 	pagesHome = "/admin/traces"
 	loginPage = "/admin/login"
 )
 
+// home is where a login lands unless the login page was given another page to return
+// to: the console's campaigns when the console is served, else the trace list.
+func (s *Server) home() string {
+	if s.deps.Campaigns != nil {
+		return consoleHome
+	}
+	return pagesHome
+}
+
 // loginForm serves GET /admin/login.
 func (s *Server) loginForm(_ context.Context, c *app.RequestContext) {
-	renderLogin(c, http.StatusOK, loginView{Next: returnTo(c.Query("next"))})
+	renderLogin(c, http.StatusOK, loginView{Next: returnTo(c.Query("next"), s.home())})
 }
 
 // login serves POST /admin/login: a staff key in the form field "key" opens a session,
 // which acts as that key's actor (its role), and sets its cookie; anything else shows the
 // form again with 401.
 func (s *Server) login(ctx context.Context, c *app.RequestContext) {
-	next := returnTo(c.PostForm("next"))
+	next := returnTo(c.PostForm("next"), s.home())
 	if !s.admitLogin(ctx, c, next) {
 		return
 	}
@@ -107,16 +115,26 @@ func viaHTTPS(c *app.RequestContext) bool {
 	return strings.EqualFold(string(c.GetHeader("X-Forwarded-Proto")), "https")
 }
 
-// returnTo is where a login sends the browser: next when it is one of the trace pages of
-// this server (a path, nothing that could lead elsewhere), else the trace list.
-func returnTo(next string) string {
+// returnTo is where a login sends the browser: next when it is one of the pages of this
+// server (under the trace pages' or the console's path; a path, nothing that could lead
+// elsewhere), else home.
+func returnTo(next, home string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.Scheme != "" || u.Opaque != "" || u.User != nil || u.Host != "" ||
-		strings.ContainsAny(next, `\`) || path.Clean(u.Path) != u.Path ||
-		(u.Path != pagesHome && !strings.HasPrefix(u.Path, pagesHome+"/")) {
-		return pagesHome
+		strings.ContainsAny(next, `\`) || path.Clean(u.Path) != u.Path || !isPage(u.Path) {
+		return home
 	}
 	return (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String()
+}
+
+// isPage reports whether p, a clean path, is under the trace pages or the console.
+func isPage(p string) bool {
+	for _, root := range []string{pagesHome, consolePrefix} {
+		if p == root || strings.HasPrefix(p, root+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 type loginView struct {

@@ -144,41 +144,65 @@ func TestLoginBehindHTTPSProxySetsSecure(t *testing.T) {
 	}
 }
 
-// After logging in the browser goes back to a trace page of this server, never elsewhere.
+// After logging in the browser goes back to a page of this server (a trace page or the
+// console), never elsewhere; anything else lands on home.
 func TestReturnTo(t *testing.T) {
 	for next, want := range map[string]string{
-		"":                                  "/admin/traces",
-		"/admin/traces":                     "/admin/traces",
-		"/admin/traces?service=edge&x=1":    "/admin/traces?service=edge&x=1",
-		"/admin/traces/0af7651916cd43dd":    "/admin/traces/0af7651916cd43dd",
-		"/admin/tracesX":                    "/admin/traces",
-		"/admin/traces/../login":            "/admin/traces",
-		"/admin/traces/":                    "/admin/traces",
-		"/admin/v1/traces":                  "/admin/traces",
-		"//evil.example/admin/traces":       "/admin/traces",
-		"https://evil.example/admin/traces": "/admin/traces",
-		`/\evil.example/admin/traces`:       "/admin/traces",
-		"/admin/traces/%2F%2Fevil.example":  "/admin/traces",
-		"javascript:alert(1)":               "/admin/traces",
-		"/admin/traces\r\nSet-Cookie: x=1":  "/admin/traces",
+		"":                                      consoleHome,
+		"/admin/traces":                         "/admin/traces",
+		"/admin/traces?service=edge&x=1":        "/admin/traces?service=edge&x=1",
+		"/admin/traces/0af7651916cd43dd":        "/admin/traces/0af7651916cd43dd",
+		"/admin/console/campaigns":              "/admin/console/campaigns",
+		"/admin/console/campaigns/cmp_1/edit":   "/admin/console/campaigns/cmp_1/edit",
+		"/admin/console/campaigns?after=cmp_9":  "/admin/console/campaigns?after=cmp_9",
+		"/admin/tracesX":                        consoleHome,
+		"/admin/consoleX":                       consoleHome,
+		"/admin/traces/../login":                consoleHome,
+		"/admin/console/../v1/keys":             consoleHome,
+		"/admin/traces/":                        consoleHome,
+		"/admin/v1/traces":                      consoleHome,
+		"/admin/static/console.js":              consoleHome,
+		"//evil.example/admin/traces":           consoleHome,
+		"https://evil.example/admin/traces":     consoleHome,
+		"https://evil.example/admin/console":    consoleHome,
+		`/\evil.example/admin/traces`:           consoleHome,
+		"/admin/traces/%2F%2Fevil.example":      consoleHome,
+		"/admin/console/%2F%2Fevil.example":     consoleHome,
+		"javascript:alert(1)":                   consoleHome,
+		"/admin/traces\r\nSet-Cookie: x=1":      consoleHome,
+		"/admin/console/campaigns\r\nLocation:": consoleHome,
 	} {
-		if got := returnTo(next); got != want {
+		if got := returnTo(next, consoleHome); got != want {
 			t.Errorf("returnTo(%q) = %q, want %q", next, got, want)
 		}
 	}
+	if got := returnTo("https://evil.example", pagesHome); got != pagesHome {
+		t.Errorf("returnTo without the console = %q, want %q", got, pagesHome)
+	}
 }
 
-// Whatever a login page is given, the browser goes to a trace page of this server.
+// Whatever a login page is given, the browser goes to a page of this server.
 func FuzzReturnTo(f *testing.F) {
-	for _, s := range []string{"/admin/traces/0af7?x=1", "//evil.example", `/\x`, "/admin/traces/%2e%2e/login", "http://x"} {
+	for _, s := range []string{"/admin/traces/0af7?x=1", "//evil.example", `/\x`, "/admin/traces/%2e%2e/login", "http://x",
+		"/admin/console/campaigns/cmp_1", "/admin/console/%2e%2e/v1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, next string) {
-		got := returnTo(next)
+		got := returnTo(next, consoleHome)
 		u, err := url.Parse(got)
 		if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(got, "//") || strings.ContainsAny(got, "\\\r\n") ||
-			(u.Path != "/admin/traces" && !strings.HasPrefix(u.Path, "/admin/traces/")) || strings.Contains(u.Path, "..") {
+			!isUnder(u.Path, "/admin/traces", "/admin/console") || strings.Contains(u.Path, "..") {
 			t.Fatalf("returnTo(%q) = %q", next, got)
 		}
 	})
+}
+
+// isUnder reports whether p is one of roots or below one.
+func isUnder(p string, roots ...string) bool {
+	for _, r := range roots {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -228,6 +228,9 @@ func (s *Server) routes() {
 		s.h.POST(ingestRoute, s.adminKey("export traces"), adaptor.HertzHandler(s.deps.Traces.IngestHandler()))
 	}
 	if s.deps.Campaigns != nil {
+		s.consoleRoutes()
+	}
+	if s.deps.Campaigns != nil {
 		s.campaignRoutes(staff)
 	}
 }

@@ -1,0 +1,368 @@
+// The staff console's one script: plain JavaScript, no build step. It changes nothing by
+// itself: every change is a call to the JSON API (/admin/v1), made with the session
+// cookie and the session's CSRF token from <meta name="csrf-token">. The pages run under a
+// strict Content-Security-Policy, so nothing here is inline in the HTML.
+'use strict';
+
+(function () {
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+
+  // api calls the JSON API and resolves to {ok, status, data}; data is the parsed body,
+  // for an error the API's {code, message, field, ...}.
+  function api(method, path, body) {
+    var opts = {
+      method: method,
+      credentials: 'same-origin',
+      headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf }
+    };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(path, opts).then(function (resp) {
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (!resp.ok && (!data || !data.message)) {
+          data = { code: 'http_' + resp.status, message: 'The server answered ' + resp.status + '.' };
+        }
+        return { ok: resp.ok, status: resp.status, data: data };
+      });
+    }, function () {
+      return { ok: false, status: 0, data: { code: 'network', message: 'The server could not be reached.' } };
+    });
+  }
+
+  function $(id) { return document.getElementById(id); }
+
+  function show(el, text) {
+    if (!el) return;
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  // list splits a field of values separated by commas or line breaks.
+  function list(value) {
+    return value.split(/[\n,]+/).map(function (s) { return s.trim(); }).filter(Boolean);
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  // ---- the campaign form -------------------------------------------------------------
+
+  function audienceOf() {
+    var aud = {};
+    var ids = list($('merchant-ids').value);
+    if (ids.length) aud.merchant_ids = ids;
+    var seg = {};
+    [['cities', 'segment-cities'], ['categories', 'segment-categories'], ['tags', 'segment-tags']].forEach(function (f) {
+      var v = list($(f[1]).value);
+      if (v.length) seg[f[0]] = v;
+    });
+    if (Object.keys(seg).length) aud.segment = seg;
+    return aud;
+  }
+
+  function specOf() {
+    var spec = {
+      name: $('campaign-name').value.trim(),
+      audience: audienceOf(),
+      message: { title: $('message-title').value, body: $('message-body').value, action: null }
+    };
+    var label = $('action-label').value, type = $('action-type').value, target = $('action-target').value.trim();
+    if (label || type || target) {
+      spec.message.action = { label: label, type: type };
+      if (target) spec.message.action.target = target;
+    }
+    var at = $('send-at').value;
+    if (at) {
+      var d = new Date(at); // the browser's local time
+      spec.send_at = isNaN(d.getTime()) ? at : d.toISOString();
+    }
+    var rate = $('rate').value.trim();
+    if (rate) {
+      var n = Number(rate);
+      spec.rate = isFinite(n) ? n : rate;
+    }
+    return spec;
+  }
+
+  // markField shows an error next to the input the API named (its field path, or the
+  // nearest enclosing one: "audience.merchant_ids[2]" marks the merchant ids).
+  function markField(form, field) {
+    form.querySelectorAll('.invalid').forEach(function (el) {
+      el.classList.remove('invalid');
+      el.removeAttribute('aria-invalid');
+    });
+    if (!field) return;
+    var path = field;
+    while (path) {
+      var el = form.querySelector('[data-field="' + path.replace(/["\\]/g, '') + '"]');
+      if (el) {
+        el.classList.add('invalid');
+        el.setAttribute('aria-invalid', 'true');
+        el.focus();
+        return;
+      }
+      var cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+      path = cut > 0 ? path.slice(0, cut) : '';
+    }
+  }
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+
+  // localInput formats an RFC 3339 time for a datetime-local input, in the browser's zone.
+  function localInput(rfc3339) {
+    var d = new Date(rfc3339);
+    if (isNaN(d.getTime())) return '';
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' +
+      pad(d.getHours()) + ':' + pad(d.getMinutes());
+  }
+
+  function editPage() {
+    var form = $('campaign-form');
+    var id = form.dataset.campaignId;
+    var editable = form.dataset.editable === 'true';
+    var sendAt = $('send-at');
+    if (sendAt.dataset.value) sendAt.value = localInput(sendAt.dataset.value);
+
+    var count = $('audience-count');
+    var asked = 0;
+    var recount = function () {
+      var seq = ++asked;
+      var aud = audienceOf();
+      if (!aud.merchant_ids && !aud.segment) {
+        count.textContent = 'nobody yet';
+        return;
+      }
+      count.textContent = 'counting…';
+      api('POST', '/admin/v1/audience/count', aud).then(function (r) {
+        if (seq !== asked) return; // a later count is on its way
+        if (r.ok) {
+          count.textContent = r.data.count + (r.data.count === 1 ? ' merchant' : ' merchants');
+          count.classList.remove('problem-text');
+        } else {
+          count.textContent = r.data.message;
+          count.classList.add('problem-text');
+        }
+      });
+    };
+    if (editable) {
+      $('audience').addEventListener('input', debounce(recount, 300));
+      recount();
+    }
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      if (!editable) return;
+      var save = $('save');
+      save.disabled = true;
+      show($('form-error'), '');
+      $('save-status').textContent = 'Saving…';
+      var req = id ? api('PUT', '/admin/v1/campaigns/' + encodeURIComponent(id), specOf())
+        : api('POST', '/admin/v1/campaigns', specOf());
+      req.then(function (r) {
+        save.disabled = false;
+        if (!r.ok) {
+          $('save-status').textContent = '';
+          show($('form-error'), r.data.message);
+          markField(form, r.data.field);
+          return;
+        }
+        markField(form, '');
+        if (!id) {
+          window.location.assign('/admin/console/campaigns/' + encodeURIComponent(r.data.id) + '/edit');
+          return;
+        }
+        $('save-status').textContent = 'Saved at ' + new Date().toLocaleTimeString() + '.';
+      });
+    });
+
+    var preview = $('preview-form');
+    if (preview) {
+      preview.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        show($('preview-error'), '');
+        $('preview-result').hidden = true;
+        api('POST', '/admin/v1/campaigns/' + encodeURIComponent(preview.dataset.campaignId) + '/preview',
+          { merchant_id: $('preview-merchant').value.trim() }).then(function (r) {
+          if (!r.ok) {
+            show($('preview-error'), r.data.message);
+            return;
+          }
+          $('preview-title').textContent = r.data.title;
+          $('preview-body').textContent = r.data.body;
+          var action = $('preview-action');
+          if (r.data.action) {
+            action.textContent = r.data.action.label;
+            action.title = r.data.action.method + ' ' + r.data.action.path;
+          }
+          action.hidden = !r.data.action;
+          $('preview-result').hidden = false;
+        });
+      });
+    }
+  }
+
+  // ---- one campaign's page -----------------------------------------------------------
+
+  var SERIES = ['sent', 'delivered', 'read', 'clicked'];
+  var SVG = 'http://www.w3.org/2000/svg';
+
+  function svgEl(name, attrs) {
+    var el = document.createElementNS(SVG, name);
+    Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    return el;
+  }
+
+  // drawChart draws the samples' counters over time into the SVG: one line per series,
+  // the time on x, the count on y (up to the targeted count or the largest sample).
+  function drawChart(svg, points, targeted) {
+    while (svg.firstChild) svg.removeChild(svg.firstChild);
+    var W = 600, H = 220, L = 48, R = 10, T = 10, B = 24;
+    var top = targeted || 0;
+    points.forEach(function (p) { SERIES.forEach(function (s) { top = Math.max(top, p[s] || 0); }); });
+    if (top === 0) top = 1;
+    svg.appendChild(svgEl('line', { 'class': 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
+    svg.appendChild(svgEl('line', { 'class': 'axis', x1: L, y1: T, x2: L, y2: H - B }));
+    var label = function (x, y, text, cls) {
+      var t = svgEl('text', { x: x, y: y, 'class': cls });
+      t.textContent = text;
+      svg.appendChild(t);
+    };
+    label(L - 6, T + 8, String(top), 'tick tick-y');
+    label(L - 6, H - B, '0', 'tick tick-y');
+    if (points.length === 0) {
+      label(W / 2, H / 2, 'No samples yet', 'tick empty');
+      return;
+    }
+    var t0 = Date.parse(points[0].at), t1 = Date.parse(points[points.length - 1].at);
+    var span = Math.max(t1 - t0, 1);
+    var x = function (p) { return points.length === 1 ? L : L + (Date.parse(p.at) - t0) / span * (W - L - R); };
+    var y = function (v) { return H - B - (v / top) * (H - B - T); };
+    label(L, H - 6, new Date(t0).toLocaleTimeString(), 'tick tick-x-start');
+    label(W - R, H - 6, new Date(t1).toLocaleTimeString(), 'tick tick-x-end');
+    SERIES.forEach(function (s) {
+      var pts = points.map(function (p) { return x(p).toFixed(1) + ',' + y(p[s] || 0).toFixed(1); }).join(' ');
+      svg.appendChild(svgEl('polyline', { 'class': 'line series-' + s, points: pts, 'data-series': s }));
+    });
+  }
+
+  function percent(part, whole) {
+    return whole > 0 ? (part * 100 / whole).toFixed(1) + '%' : '0%';
+  }
+
+  function showStats(c) {
+    var st = c.stats || {};
+    ['targeted', 'sent', 'delivered', 'read', 'clicked', 'failed', 'skipped', 'pending'].forEach(function (k) {
+      var el = $('stat-' + k);
+      if (el) el.textContent = String(st[k] || 0);
+    });
+    $('stat-rate').textContent = (st.rate || 0).toFixed(1);
+    $('progress-percent').textContent = percent(st.sent || 0, st.targeted || 0);
+    var meter = $('progress-meter');
+    meter.max = st.targeted || 0;
+    meter.value = st.sent || 0;
+  }
+
+  function campaignPage() {
+    var root = $('campaign');
+    var id = root.dataset.campaignId;
+    var state = root.dataset.state;
+    var base = '/admin/v1/campaigns/' + encodeURIComponent(id);
+    var svg = $('progress-chart');
+    var targeted = Number($('stat-targeted').textContent) || 0;
+    var status = $('chart-status');
+
+    var refreshChart = function () {
+      return api('GET', base + '/progress').then(function (r) {
+        if (!r.ok) {
+          status.textContent = r.data.message;
+          return;
+        }
+        status.textContent = '';
+        drawChart(svg, r.data.points || [], targeted);
+      });
+    };
+
+    // While the campaign runs (or waits for its send time), poll its stats and samples;
+    // when its state changes, reload the page for the buttons that state allows.
+    var poll = function () {
+      api('GET', base).then(function (r) {
+        if (r.ok) {
+          targeted = (r.data.stats && r.data.stats.targeted) || 0;
+          showStats(r.data);
+          if (r.data.state !== state) {
+            window.location.reload();
+            return;
+          }
+        }
+        refreshChart().then(function () { setTimeout(poll, 1500); });
+      });
+    };
+    if (root.dataset.live === 'true') {
+      poll();
+    } else {
+      refreshChart();
+    }
+
+    document.querySelectorAll('button[data-action]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        var action = btn.dataset.action;
+        var body = {};
+        if (action === 'pause' && $('pause-reason').value.trim()) body.reason = $('pause-reason').value.trim();
+        btn.disabled = true;
+        show($('action-error'), '');
+        api('POST', base + '/' + action, body).then(function (r) {
+          btn.disabled = false;
+          if (!r.ok) {
+            show($('action-error'), r.data.message);
+            return;
+          }
+          window.location.reload();
+        });
+      });
+    });
+
+    var test = $('test-form');
+    if (test) {
+      test.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        show($('test-error'), '');
+        var out = $('test-results');
+        while (out.firstChild) out.removeChild(out.firstChild);
+        api('POST', base + '/test', { merchant_ids: list($('test-merchants').value) }).then(function (r) {
+          if (!r.ok) {
+            show($('test-error'), r.data.message);
+            return;
+          }
+          (r.data.results || []).forEach(function (res) {
+            var li = document.createElement('li');
+            li.textContent = res.merchant_id + ': ' + (res.error ? 'failed: ' + res.error
+              : 'sent (' + res.online_devices + ' device' + (res.online_devices === 1 ? '' : 's') + ' online)');
+            if (res.error) li.className = 'problem-text';
+            out.appendChild(li);
+          });
+        });
+      });
+    }
+  }
+
+  function start() {
+    var page = document.body.dataset.page;
+    if (page === 'edit') editPage();
+    if (page === 'campaign') campaignPage();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+})();
