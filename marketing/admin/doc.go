@@ -18,7 +18,16 @@
 // expiry (Config.SessionTTL) in a table of at most MaxSessions, which closes the oldest
 // session when full. The pages and the JSON API accept the key or the cookie (pages send
 // anyone else to /admin/login); ingest accepts an admin key only. Sessions do not survive
-// a restart.
+// a restart. A change made with the cookie (any method but GET) must also carry the
+// session's CSRF token (CSRFHeader, or the form field CSRFField), which whoami and every
+// console page give; a bearer key needs none.
+//
+// The staff console (console.go, console/) is server-rendered pages under
+// /admin/console/ for campaigns (list, create/edit form with a live audience count and a
+// preview, a campaign page with a live progress chart, role-aware start/pause/resume/
+// cancel, test-send and the audit trail). Its one script and style sheet are embedded and
+// served under /admin/static/; the pages' CSP allows nothing else, and the script calls
+// the same JSON routes as any integration, with the CSRF token.
 //
 // Authorisation: each route needs one campaign.Permission of the actor's role (reads
 // PermRead, drafts and merchants PermAuthor, launching PermSend, keys PermManage) and
