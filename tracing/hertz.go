@@ -41,8 +41,7 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 		defer span.End()
 		if sc := span.SpanContext(); sc.IsValid() {
 			c.Header("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
-			c.Set(HertzTraceIDKey, sc.TraceID().String())
-			c.Set(hertzSpanContextKey, sc) // for HTTPMetrics' exemplars
+			c.Set(hertzSpanContextKey, sc) // for HertzTraceID and HTTPMetrics' exemplars
 		}
 		c.Next(ctx)
 		status := c.Response.StatusCode()
@@ -57,9 +56,15 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 	}
 }
 
-// HertzTraceIDKey is the RequestContext key under which HertzServer leaves the request's
-// trace id, for handlers that put it in error bodies.
-const HertzTraceIDKey = "trace_id"
+// HertzTraceID is the trace id of the request's server span (HertzServer), for handlers
+// that put it in error bodies; "" when the request is not traced. It is formatted here,
+// on the rare answer that needs it, not for every request.
+func HertzTraceID(c *app.RequestContext) string {
+	if sc, ok := c.Value(hertzSpanContextKey).(trace.SpanContext); ok && sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	return ""
+}
 
 // hertzSpanContextKey is the RequestContext key under which HertzServer leaves the
 // request's span context.

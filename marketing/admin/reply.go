@@ -42,7 +42,7 @@ type errorBody struct {
 
 // writeError answers e with status and stops the handler chain.
 func writeError(c *app.RequestContext, status int, e errorBody) {
-	e.TraceID = c.GetString(tracing.HertzTraceIDKey)
+	e.TraceID = tracing.HertzTraceID(c)
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(status, e)
 }

@@ -70,7 +70,7 @@ func printable(s string) bool {
 }
 
 func writeError(c *app.RequestContext, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: c.GetString(tracing.HertzTraceIDKey)})
+	c.AbortWithStatusJSON(status, errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: tracing.HertzTraceID(c)})
 }
 
 func (s *Server) noRoute(ctx context.Context, c *app.RequestContext) {

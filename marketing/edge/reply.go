@@ -33,7 +33,7 @@ func okReply(v any) reply {
 
 // errReply answers with the API's one error shape.
 func errReply(c *app.RequestContext, status int, code, msg string) reply {
-	b, _ := json.Marshal(errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: c.GetString(tracing.HertzTraceIDKey)})
+	b, _ := json.Marshal(errorBody{Code: code, Message: msg, RequestID: c.GetString(requestIDKey), TraceID: tracing.HertzTraceID(c)})
 	return reply{status: status, body: b}
 }
 
