@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,12 +225,11 @@ func (s *Server) campaignPage(ctx context.Context, c *app.RequestContext) {
 	}
 	st := cp.State
 	s.render(ctx, c, http.StatusOK, "campaign", campaignView{Campaign: cp, Audit: audit,
-		Startable: st == campaign.StateDraft,
-		Pausable:  st == campaign.StateRunning || st == campaign.StateScheduled,
-		Resumable: st == campaign.StatePaused,
-		Cancellable: st == campaign.StateDraft || st == campaign.StateScheduled || st == campaign.StateRunning ||
-			st == campaign.StatePaused,
-		Live: st == campaign.StateRunning || st == campaign.StateScheduled})
+		Startable:   slices.Contains(campaign.StartFrom, st),
+		Pausable:    slices.Contains(campaign.PauseFrom, st),
+		Resumable:   slices.Contains(campaign.ResumeFrom, st),
+		Cancellable: slices.Contains(campaign.CancelFrom, st),
+		Live:        st == campaign.StateRunning || st == campaign.StateScheduled})
 }
 
 // editView is the campaign form: a new draft (ID "") or an existing campaign.

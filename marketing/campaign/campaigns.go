@@ -237,6 +237,15 @@ WHERE id = ? AND state = ?`), string(to), c.PauseReason, ms(now), nullTime(c.Sta
 	return c, nil
 }
 
+// The states each state change starts from: the store refuses it from any other, and the
+// console shows its button only in these.
+var (
+	StartFrom  = []State{StateDraft}
+	PauseFrom  = []State{StateRunning, StateScheduled}
+	ResumeFrom = []State{StatePaused}
+	CancelFrom = []State{StateDraft, StateScheduled, StateRunning, StatePaused}
+)
+
 // Start launches a draft: scheduled when its send time is ahead, else running at once.
 // Its audience is fixed when it begins to run. An audience that reaches nobody, or a send
 // time that has passed since the draft was saved, is refused.
@@ -258,7 +267,7 @@ func (s *Store) Start(ctx context.Context, a Actor, id string) (Campaign, error)
 			return Campaign{}, fieldErr("audience", "reaches no merchant")
 		}
 	}
-	return s.transition(ctx, a, id, "start", []State{StateDraft}, func(c *Campaign, now time.Time) (State, error) {
+	return s.transition(ctx, a, id, "start", StartFrom, func(c *Campaign, now time.Time) (State, error) {
 		if c.SendAt != nil && c.SendAt.After(now) {
 			return StateScheduled, nil
 		}
@@ -271,7 +280,7 @@ func (s *Store) Pause(ctx context.Context, a Actor, id, reason string) (Campaign
 	if len(reason) > MaxNameBytes || !printable(reason) {
 		return Campaign{}, fieldErr("reason", "at most %d bytes of printable text", MaxNameBytes)
 	}
-	return s.transition(ctx, a, id, "pause", []State{StateRunning, StateScheduled}, func(c *Campaign, _ time.Time) (State, error) {
+	return s.transition(ctx, a, id, "pause", PauseFrom, func(c *Campaign, _ time.Time) (State, error) {
 		c.PauseReason = reason
 		if c.PauseReason == "" {
 			c.PauseReason = "paused by " + a.Name
@@ -283,7 +292,7 @@ func (s *Store) Pause(ctx context.Context, a Actor, id, reason string) (Campaign
 // Resume runs a paused campaign again from where it stopped (a campaign paused while
 // scheduled goes back to waiting for its time).
 func (s *Store) Resume(ctx context.Context, a Actor, id string) (Campaign, error) {
-	return s.transition(ctx, a, id, "resume", []State{StatePaused}, func(c *Campaign, now time.Time) (State, error) {
+	return s.transition(ctx, a, id, "resume", ResumeFrom, func(c *Campaign, now time.Time) (State, error) {
 		c.PauseReason = ""
 		if c.StartedAt == nil && c.SendAt != nil && c.SendAt.After(now) {
 			return StateScheduled, nil
@@ -294,7 +303,7 @@ func (s *Store) Resume(ctx context.Context, a Actor, id string) (Campaign, error
 
 // Cancel ends a campaign for good; recipients not reached yet stay pending.
 func (s *Store) Cancel(ctx context.Context, a Actor, id string) (Campaign, error) {
-	return s.transition(ctx, a, id, "cancel", []State{StateDraft, StateScheduled, StateRunning, StatePaused},
+	return s.transition(ctx, a, id, "cancel", CancelFrom,
 		func(*Campaign, time.Time) (State, error) { return StateCancelled, nil })
 }
 
