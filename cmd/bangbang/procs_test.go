@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bangbang-im/bangbang/internal/freeport"
 	"github.com/bangbang-im/bangbang/internal/pgtest"
 	"github.com/bangbang-im/bangbang/internal/syncbuf"
 )
@@ -36,16 +37,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr returns a loopback address nothing listens on now, below the ephemeral range so
+// no port-0 bind of the process under test can take it first (package freeport).
+func freeAddr(t *testing.T) string { return freeport.Addr(t) }
 
 // proc is a bangbang process under test; its output is kept for the failure report.
 type proc struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bangbang-im/bangbang/gen/soap/account"
+	"github.com/bangbang-im/bangbang/internal/freeport"
 	"github.com/hooklift/gowsdl/soap"
 )
 
@@ -99,12 +100,7 @@ func TestStartAndAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	free, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	freeAddr := free.Addr().String()
-	free.Close()
+	freeAddr := freeport.Addr(t)
 	s2, err := New(Config{HousingAddr: freeAddr, RecruitmentAddr: busy.Addr().String(), AccountAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
