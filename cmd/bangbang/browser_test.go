@@ -65,6 +65,8 @@ func TestStaffPagesInBrowser(t *testing.T) {
 	tab.Navigate(s.admin + "/admin/console/campaigns/" + c.ID)
 	tab.WaitText("#state", "draft")
 	tab.Click("#start")
+	tab.WaitVisible("#confirm-dialog")
+	tab.Click("#confirm-yes")
 	tab.WaitText("#state", "finished")
 	tab.WaitText("#progress-percent", "100.0%")
 	tab.Screenshot("campaign")

@@ -210,6 +210,20 @@
     }
   }
 
+  // confirmThen asks the question in the page's confirmation dialog and calls yes when
+  // the answer is yes; the dialog's yes button is labelled as the button that asked.
+  function confirmThen(question, label, yes) {
+    var dialog = $('confirm-dialog');
+    $('confirm-text').textContent = question;
+    $('confirm-yes').textContent = label;
+    // Properties, not listeners: each question replaces the last one's answers, also when
+    // that dialog was closed with Escape.
+    $('confirm-yes').onclick = function () { dialog.close(); yes(); };
+    $('confirm-no').onclick = function () { dialog.close(); };
+    dialog.showModal();
+    $('confirm-no').focus();
+  }
+
   // ---- one campaign's page -----------------------------------------------------------
 
   var SERIES = ['sent', 'delivered', 'read', 'clicked'];
@@ -280,14 +294,21 @@
     var targeted = Number($('stat-targeted').textContent) || 0;
     var status = $('chart-status');
 
+    // The samples drawn so far; each poll asks only for those taken since the newest
+    // (the API answers samples at or after a time, so that one comes again and is dropped).
+    var points = [];
     var refreshChart = function () {
-      return api('GET', base + '/progress').then(function (r) {
+      var last = points.length ? points[points.length - 1].at : '';
+      return api('GET', base + '/progress' + (last ? '?since=' + encodeURIComponent(last) : '')).then(function (r) {
         if (!r.ok) {
           status.textContent = r.data.message;
           return;
         }
         status.textContent = '';
-        drawChart(svg, r.data.points || [], targeted);
+        (r.data.points || []).forEach(function (p) {
+          if (!last || Date.parse(p.at) > Date.parse(last)) points.push(p);
+        });
+        drawChart(svg, points, targeted);
       });
     };
 
@@ -312,21 +333,30 @@
       refreshChart();
     }
 
+    // act makes the state change a button names.
+    var act = function (btn) {
+      var action = btn.dataset.action;
+      var body = {};
+      if (action === 'pause' && $('pause-reason').value.trim()) body.reason = $('pause-reason').value.trim();
+      btn.disabled = true;
+      show($('action-error'), '');
+      api('POST', base + '/' + action, body).then(function (r) {
+        btn.disabled = false;
+        if (!r.ok) {
+          show($('action-error'), r.data.message);
+          return;
+        }
+        window.location.reload();
+      });
+    };
+
     document.querySelectorAll('button[data-action]').forEach(function (btn) {
       btn.addEventListener('click', function () {
-        var action = btn.dataset.action;
-        var body = {};
-        if (action === 'pause' && $('pause-reason').value.trim()) body.reason = $('pause-reason').value.trim();
-        btn.disabled = true;
-        show($('action-error'), '');
-        api('POST', base + '/' + action, body).then(function (r) {
-          btn.disabled = false;
-          if (!r.ok) {
-            show($('action-error'), r.data.message);
-            return;
-          }
-          window.location.reload();
-        });
+        if (btn.dataset.confirm) {
+          confirmThen(btn.dataset.confirm, btn.textContent, function () { act(btn); });
+          return;
+        }
+        act(btn);
       });
     });
 
