@@ -51,7 +51,7 @@ func (s *Server) listMerchants(ctx context.Context, c *app.RequestContext) {
 	for _, v := range args.PeekAll("tag") {
 		q.Tags = append(q.Tags, string(v))
 	}
-	q.Prefix, q.After = c.Query("prefix"), c.Query("after")
+	q.Prefix, q.Search, q.After = c.Query("prefix"), c.Query("search"), c.Query("after")
 	var ok bool
 	if q.Limit, ok = pageLimit(c); !ok {
 		return

@@ -159,6 +159,8 @@ func TestMerchantListAndAudience(t *testing.T) {
 		"?category=jobs":         "",
 		"?after=a3&prefix=b":     "b1,b2",
 		"?city=Lyon&tag=missing": "",
+		"?search=b":              "b1,b2",
+		"?search=1&city=Paris":   "a1,b1",
 	} {
 		if ids, _ := page(q); strings.Join(ids, ",") != want {
 			t.Errorf("merchants%s = %q, want %q", q, ids, want)
@@ -180,7 +182,8 @@ func TestMerchantListAndAudience(t *testing.T) {
 	if strings.Join(all, ",") != "a1,a2,a3,b1,b2" {
 		t.Fatalf("paged %q", all)
 	}
-	for q, param := range map[string]string{"?limit=0": "limit", "?limit=abc": "limit", "?tag=vip&tag=no%20way": "tag[1]"} {
+	for q, param := range map[string]string{"?limit=0": "limit", "?limit=abc": "limit", "?tag=vip&tag=no%20way": "tag[1]",
+		"?search=" + strings.Repeat("x", campaign.MaxSearch+1): "search"} {
 		if a := h.do("GET", "/admin/v1/merchants"+q, key, nil); a.status != 400 || apiError(t, a).Code != CodeBadRequest ||
 			!strings.HasPrefix(apiError(t, a).Message, param+": ") {
 			t.Errorf("merchants%s: %d %s, want 400 naming %s", q, a.status, a.body, param)

@@ -127,9 +127,22 @@ func (s *Store) ListMerchants(ctx context.Context, q MerchantQuery) ([]Merchant,
 	if err := q.Segment.validate("segment"); err != nil {
 		return nil, err
 	}
+	if len(q.Search) > MaxSearch {
+		return nil, fieldErr("search", "at most %d bytes", MaxSearch)
+	}
 	where, args := s.segmentSQL(q.Segment)
 	if q.Prefix != "" {
 		where, args = append(where, "substr(id, 1, ?) = ?"), append(args, len(q.Prefix), q.Prefix)
+	}
+	if q.Search != "" {
+		// Not indexed: a search reads the live merchants in id order until it has a page.
+		like := "LIKE"
+		if s.pg {
+			like = "ILIKE" // SQLite's LIKE ignores the case of ASCII letters already
+		}
+		pat := "%" + likeEscaper.Replace(q.Search) + "%"
+		where = append(where, "(id "+like+" ? ESCAPE '\\' OR name "+like+" ? ESCAPE '\\')")
+		args = append(args, pat, pat)
 	}
 	if q.After != "" {
 		where, args = append(where, "id > ?"), append(args, q.After)
@@ -151,6 +164,12 @@ func (s *Store) ListMerchants(ctx context.Context, q MerchantQuery) ([]Merchant,
 	}
 	return list, s.wrap("list merchants", rows.Err())
 }
+
+// MaxSearch is the longest text MerchantQuery.Search may hold.
+const MaxSearch = 200
+
+// likeEscaper makes text match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // segmentSQL is the WHERE clause (ANDed terms) selecting the live merchants of seg.
 func (s *Store) segmentSQL(seg Segment) ([]string, []any) {

@@ -113,6 +113,7 @@ type Merchant struct {
 type MerchantQuery struct {
 	Segment
 	Prefix string // id prefix; "" any
+	Search string // text the id or the name contains, ignoring case (SQLite: ASCII letters only); "" any
 	After  string // ids greater than this (paging)
 	Limit  int    // 1..MaxPage; 0 means DefaultPage
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,6 +99,11 @@ func TestMerchants(t *testing.T) {
 				{MerchantQuery{Segment: Segment{Cities: []string{"Shanghai"}, Categories: []string{"jobs"}}}, []string{"m3"}},
 				{MerchantQuery{Segment: Segment{Tags: []string{"vip", "new"}}}, []string{"m1"}},
 				{MerchantQuery{After: "m1", Limit: 1}, []string{"m2"}},
+				{MerchantQuery{Search: "ada"}, []string{"m1"}},           // a name, ignoring case
+				{MerchantQuery{Search: "M"}, []string{"m1", "m2", "m3"}}, // ids
+				{MerchantQuery{Search: "%"}, nil},                        // the pattern's own characters match themselves
+				{MerchantQuery{Search: "_"}, nil},
+				{MerchantQuery{Search: "y", Segment: Segment{Cities: []string{"Shanghai"}}}, []string{"m3"}},
 				{MerchantQuery{Prefix: "m3"}, []string{"m3"}},
 			} {
 				list, err := s.ListMerchants(ctx, tc.q)
@@ -111,6 +117,10 @@ func TestMerchants(t *testing.T) {
 				if !slices.Equal(ids, tc.want) {
 					t.Errorf("%+v: %v, want %v", tc.q, ids, tc.want)
 				}
+			}
+			var fe *FieldError
+			if _, err := s.ListMerchants(ctx, MerchantQuery{Search: strings.Repeat("a", MaxSearch+1)}); !errors.As(err, &fe) || fe.Field != "search" {
+				t.Errorf("a search over %d bytes: %v, want a FieldError on search", MaxSearch, err)
 			}
 			up, err := s.UpdateMerchant(ctx, staff, Merchant{ID: "m3", Name: "Cy", City: "Beijing", Category: "jobs"})
 			if err != nil || up.City != "Beijing" || up.CreatedAt.IsZero() {
