@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -74,7 +75,7 @@ func mustConsoleAssets(types map[string]string) map[string]consoleAsset {
 
 // consoleTemplates are the pages, each parsed with the layout; a page's template defines
 // "title" and "content".
-var consoleTemplates = mustConsoleTemplates("campaigns", "edit", "campaign", "error")
+var consoleTemplates = mustConsoleTemplates("campaigns", "edit", "campaign", "merchants", "audit", "keys", "error")
 
 var consoleFuncs = template.FuncMap{
 	"percent": func(part, whole int64) string {
@@ -96,7 +97,29 @@ var consoleFuncs = template.FuncMap{
 		}
 		return t.UTC().Format(time.RFC3339)
 	},
-	"join": func(sep string, v []string) string { return strings.Join(v, sep) },
+	"join":       func(sep string, v []string) string { return strings.Join(v, sep) },
+	"auditLink":  auditLink,
+	"prettyJSON": prettyJSON,
+}
+
+// prettyJSON indents a stored JSON document for reading, with the characters JSON
+// escaped for HTML (<, >, &) shown as themselves: the template escapes them. Text that is
+// not JSON is shown as it is.
+func prettyJSON(b json.RawMessage) string {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return string(b)
+	}
+	var out bytes.Buffer
+	e := json.NewEncoder(&out)
+	e.SetEscapeHTML(false)
+	e.SetIndent("", "  ")
+	if err := e.Encode(v); err != nil {
+		return string(b)
+	}
+	return strings.TrimSuffix(out.String(), "\n")
 }
 
 func mustConsoleTemplates(pages ...string) map[string]*template.Template {
@@ -115,6 +138,7 @@ type consoleView struct {
 	CSRF      string
 	CanAuthor bool
 	CanSend   bool
+	CanManage bool              // an admin: the keys page
 	Traces    bool              // the trace pages are served
 	Assets    map[string]string // file name -> its URL, versioned
 	Data      any
@@ -130,6 +154,9 @@ func (s *Server) consoleRoutes() {
 	s.h.GET(consoleHome+"/new", s.requirePage, s.newCampaignPage)
 	s.h.GET(consoleHome+"/:id", s.requirePage, s.campaignPage)
 	s.h.GET(consoleHome+"/:id/edit", s.requirePage, s.editCampaignPage)
+	s.h.GET(consolePrefix+"/merchants", s.requirePage, s.merchantsPage)
+	s.h.GET(consolePrefix+"/audit", s.requirePage, s.auditPage)
+	s.h.GET(consolePrefix+"/keys", s.requirePage, s.keysPage)
 }
 
 func serveAsset(a consoleAsset) app.HandlerFunc {
@@ -146,7 +173,7 @@ func serveAsset(a consoleAsset) app.HandlerFunc {
 func (s *Server) render(ctx context.Context, c *app.RequestContext, status int, page string, data any) {
 	a := actor(ctx, c)
 	v := consoleView{Page: page, Actor: a, CSRF: CSRFToken(c), CanAuthor: a.Role.Allows(campaign.PermAuthor),
-		CanSend: a.Role.Allows(campaign.PermSend), Traces: s.deps.Traces != nil, Assets: map[string]string{}, Data: data}
+		CanSend: a.Role.Allows(campaign.PermSend), CanManage: a.Role.Allows(campaign.PermManage), Traces: s.deps.Traces != nil, Assets: map[string]string{}, Data: data}
 	for name, as := range consoleAssets {
 		v.Assets[name] = as.route + "?v=" + as.version
 	}

@@ -95,7 +95,8 @@ func TestConsolePagesSendStrangersToLogin(t *testing.T) {
 	h.merchant("m1", "Alice", "Paris")
 	cp := h.campaignIn(campaign.StateDraft, spec("c", "m1"))
 	for _, target := range []string{consoleHome, consoleHome + "?after=" + cp.ID, consoleHome + "/new",
-		consoleHome + "/" + cp.ID, consoleHome + "/" + cp.ID + "/edit", "/admin/static/console.js", "/admin/static/console.css"} {
+		consoleHome + "/" + cp.ID, consoleHome + "/" + cp.ID + "/edit", "/admin/static/console.js", "/admin/static/console.css",
+		consolePrefix + "/merchants?search=a", consolePrefix + "/audit", consolePrefix + "/keys"} {
 		for _, hdr := range [][]string{nil, {"Cookie", SessionCookie + "=ABCDEFGHIJKLMNOPQRSTUVWXYZ"}} {
 			a := send(t, http.MethodGet, h.base+target, nil, hdr...)
 			if want := "/admin/login?next=" + url.QueryEscape(target); a.status != http.StatusSeeOther || a.header.Get("Location") != want {

@@ -384,10 +384,142 @@
     }
   }
 
+  // ---- merchants: the import -----------------------------------------------------------
+
+  // importType is the media type the import route reads a file as, from its name.
+  function importType(file) {
+    return /\.(ndjson|jsonl)$/i.test(file.name) ? 'application/x-ndjson' : 'text/csv';
+  }
+
+  function cell(text) {
+    var td = document.createElement('td');
+    td.textContent = text;
+    return td;
+  }
+
+  function merchantsPage() {
+    var form = $('import-form');
+    if (!form) return; // a role that may not import
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var file = $('import-file').files[0];
+      show($('import-error'), '');
+      if (!file) {
+        show($('import-error'), 'Choose a file to import.');
+        return;
+      }
+      var submit = $('import-submit');
+      submit.disabled = true;
+      $('import-status').textContent = 'Importing ' + file.name + '…';
+      $('import-report').hidden = true;
+      // The file is the body as it is: the server reads it as a stream.
+      fetch('/admin/v1/merchants/import', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Accept': 'application/json', 'Content-Type': importType(file), 'X-CSRF-Token': csrf },
+        body: file
+      }).then(function (resp) {
+        return resp.json().then(function (data) { return { ok: resp.ok, status: resp.status, data: data }; },
+          function () { return { ok: false, status: resp.status, data: { message: 'The server answered ' + resp.status + '.' } }; });
+      }, function () {
+        return { ok: false, status: 0, data: { message: 'The server could not be reached.' } };
+      }).then(function (r) {
+        submit.disabled = false;
+        $('import-status').textContent = '';
+        if (!r.ok) {
+          show($('import-error'), r.data.message + (r.data.field ? ' (' + r.data.field + ')' : ''));
+          return;
+        }
+        showImport(r.data);
+      });
+    });
+  }
+
+  // showImport fills the import's report: its totals, and a row per rejected line.
+  function showImport(rep) {
+    $('import-rows').textContent = String(rep.rows);
+    $('import-created').textContent = String(rep.created);
+    $('import-updated').textContent = String(rep.updated);
+    $('import-rejected').textContent = String(rep.rejected);
+    var table = $('import-errors');
+    var body = table.querySelector('tbody');
+    while (body.firstChild) body.removeChild(body.firstChild);
+    (rep.errors || []).forEach(function (e) {
+      var tr = document.createElement('tr');
+      tr.dataset.testid = 'import-error-row';
+      [String(e.line), e.id || '', e.field, e.message].forEach(function (t) { tr.appendChild(cell(t)); });
+      body.appendChild(tr);
+    });
+    table.hidden = !(rep.errors && rep.errors.length);
+    $('import-truncated').hidden = !rep.errors_truncated;
+    $('import-report').hidden = false;
+    $('import-status').textContent = 'Imported at ' + new Date().toLocaleTimeString() + '. The list below shows the merchants when the page is reloaded.';
+  }
+
+  // ---- staff keys --------------------------------------------------------------------
+
+  function keysPage() {
+    var form = $('key-form');
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      show($('key-error'), '');
+      $('new-secret').hidden = true;
+      var btn = $('create-key');
+      btn.disabled = true;
+      api('POST', '/admin/v1/keys', { name: $('key-name').value.trim(), role: $('key-role').value }).then(function (r) {
+        btn.disabled = false;
+        if (!r.ok) {
+          show($('key-error'), r.data.message);
+          markField(form, r.data.field);
+          return;
+        }
+        markField(form, '');
+        $('new-secret-name').textContent = r.data.key.name;
+        $('new-secret-value').textContent = r.data.secret;
+        $('new-secret').hidden = false;
+        addKeyRow(r.data.key);
+      });
+    });
+    document.querySelectorAll('button.revoke').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        confirmThen(btn.dataset.confirm, btn.textContent, function () {
+          btn.disabled = true;
+          show($('revoke-error'), '');
+          api('DELETE', '/admin/v1/keys/' + encodeURIComponent(btn.dataset.keyId)).then(function (r) {
+            btn.disabled = false;
+            if (!r.ok) {
+              show($('revoke-error'), r.data.message);
+              return;
+            }
+            window.location.reload();
+          });
+        });
+      });
+    });
+  }
+
+  // addKeyRow shows a key just created at the end of the list (the page shows it from the
+  // store on the next load; its secret is never in the list).
+  function addKeyRow(k) {
+    var table = $('keys');
+    if (!table) return;
+    var tr = document.createElement('tr');
+    tr.id = k.id;
+    tr.dataset.testid = 'key-row';
+    tr.dataset.keyId = k.id;
+    [k.name + ' ' + k.id, k.role, k.prefix + '…', new Date(k.created_at).toISOString(), k.created_by, 'active', '']
+      .forEach(function (t) { tr.appendChild(cell(t)); });
+    var none = $('no-keys');
+    if (none) none.parentNode.removeChild(none);
+    table.querySelector('tbody').appendChild(tr);
+  }
+
   function start() {
     var page = document.body.dataset.page;
     if (page === 'edit') editPage();
     if (page === 'campaign') campaignPage();
+    if (page === 'merchants') merchantsPage();
+    if (page === 'keys') keysPage();
   }
 
   if (document.readyState === 'loading') {
