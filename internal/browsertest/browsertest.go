@@ -187,6 +187,40 @@ func (tab *Tab) Fill(selector, text string) {
 	}
 }
 
+// Upload sets the files of the file input matching the CSS selector to the files at paths
+// (on this machine), as a person choosing them would, once it is in the page.
+func (tab *Tab) Upload(selector string, paths ...string) {
+	tab.t.Helper()
+	if err := chromedp.Do(tab.ctx, chromedp.SetUploadFiles(chromedp.CSS(selector), paths)); err != nil {
+		tab.fail("upload to %s: %v", selector, err)
+	}
+}
+
+// Select chooses the option with value in the select matching the CSS selector, once it
+// is visible, and tells the page as a choice by hand would (input and change events). An
+// option the select does not have fails the test.
+func (tab *Tab) Select(selector, value string) {
+	tab.t.Helper()
+	js := fmt.Sprintf(`(() => {
+	const el = document.querySelector(%s);
+	if (!el || !Array.from(el.options).some((o) => o.value === %s)) return false;
+	el.value = %s;
+	el.dispatchEvent(new Event("input", {bubbles: true}));
+	el.dispatchEvent(new Event("change", {bubbles: true}));
+	return true;
+})()`, jsString(selector), jsString(value), jsString(value))
+	if err := chromedp.Do(tab.ctx, chromedp.WaitVisible(chromedp.CSS(selector))); err != nil {
+		tab.fail("select %s in %s: %v", value, selector, err)
+	}
+	ok, err := chromedp.Run(tab.ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		tab.fail("select %s in %s: %v", value, selector, err)
+	}
+	if !ok {
+		tab.fail("select %s in %s: no such option", value, selector)
+	}
+}
+
 // Click clicks the first element matching the CSS selector once it is visible. It does
 // not wait for what the click starts: follow it with WaitText or WaitVisible.
 func (tab *Tab) Click(selector string) {

@@ -27,7 +27,13 @@ var pages = map[string]string{
 <button id="go">Go</button>
 <p id="status">idle</p>
 <div id="spinner">loading</div>
+<input type="file" id="file"><p id="file-text"></p>
+<select id="pick"><option value="a">A</option><option value="b">B</option></select><p id="picked"></p>
 <script>
+document.getElementById("pick").addEventListener("change", (ev) => { document.getElementById("picked").textContent = "picked " + ev.target.value; });
+document.getElementById("file").addEventListener("change", (ev) => {
+	ev.target.files[0].text().then((t) => { document.getElementById("file-text").textContent = ev.target.files[0].name + ": " + t; });
+});
 document.getElementById("go").addEventListener("click", () => {
 	const name = document.getElementById("name").value;
 	setTimeout(() => {
@@ -110,6 +116,14 @@ func checkForm(t *testing.T, tab *Tab, url string) {
 		t.Errorf("Text(#status) = %q, want %q (Fill should replace the value)", got, "hello Ada")
 	}
 	tab.WaitAbsent("#spinner")
+	up := filepath.Join(t.TempDir(), "chosen.csv")
+	if err := os.WriteFile(up, []byte("id,name\nm1,Ada\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tab.Upload("#file", up)
+	tab.WaitText("#file-text", "chosen.csv: id,name")
+	tab.Select("#pick", "b")
+	tab.WaitText("#picked", "picked b")
 	if !strings.HasPrefix(tab.URL(), url) {
 		t.Errorf("URL() = %q, want under %s", tab.URL(), url)
 	}
