@@ -22,12 +22,15 @@
 // session's CSRF token (CSRFHeader, or the form field CSRFField), which whoami and every
 // console page give; a bearer key needs none.
 //
-// The staff console (console.go, console/) is server-rendered pages under
-// /admin/console/ for campaigns (list, create/edit form with a live audience count and a
-// preview, a campaign page with a live progress chart, role-aware start/pause/resume/
-// cancel, test-send and the audit trail). Its one script and style sheet are embedded and
-// served under /admin/static/; the pages' CSP allows nothing else, and the script calls
-// the same JSON routes as any integration, with the CSRF token.
+// The staff console (console.go, console_people.go, console/) is server-rendered pages
+// under /admin/console/: campaigns (list, create/edit form with a live audience count and
+// a preview, a campaign page with a live progress chart, role-aware start/pause/resume/
+// cancel with a confirmation for start and cancel, test-send and the audit trail),
+// merchants (search, filters, the import with its per-row report), the audit log, and
+// staff keys for admins. The pages read through the store; every change is the script
+// calling the same JSON routes as any integration, with the CSRF token. Its one script
+// and style sheet are embedded and served under /admin/static/; the pages' CSP allows
+// nothing else.
 //
 // Authorisation: each route needs one campaign.Permission of the actor's role (reads
 // PermRead, drafts and merchants PermAuthor, launching PermSend, keys PermManage) and
