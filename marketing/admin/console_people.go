@@ -46,15 +46,22 @@ func (s *Server) merchantsPage(ctx context.Context, c *app.RequestContext) {
 	}
 	v.Merchants = list
 	if len(list) == consoleListPage {
-		next := url.Values{"after": {list[len(list)-1].ID}}
-		for k, val := range map[string]string{"search": v.Search, "city": v.Cities, "category": v.Categories, "tag": v.Tags} {
-			if val != "" {
-				next.Set(k, val)
-			}
-		}
-		v.Next = consolePrefix + "/merchants?" + next.Encode()
+		v.Next = pageLink("/merchants", map[string]string{"after": list[len(list)-1].ID,
+			"search": v.Search, "city": v.Cities, "category": v.Categories, "tag": v.Tags})
 	}
 	s.render(ctx, c, http.StatusOK, "merchants", v)
+}
+
+// pageLink is the URL of a console page with the query parameters that are not empty:
+// the next page of a list, its filters kept.
+func pageLink(page string, params map[string]string) string {
+	q := url.Values{}
+	for k, v := range params {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return consolePrefix + page + "?" + q.Encode()
 }
 
 // commaList splits a field of comma-separated values, dropping empty ones.
@@ -98,13 +105,8 @@ func (s *Server) auditPage(ctx context.Context, c *app.RequestContext) {
 	}
 	v.Entries = entries
 	if len(entries) == consoleListPage {
-		next := url.Values{"before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
-		for k, val := range map[string]string{"target": v.Target, "actor": v.ActorID, "action": v.Action} {
-			if val != "" {
-				next.Set(k, val)
-			}
-		}
-		v.Next = consolePrefix + "/audit?" + next.Encode()
+		v.Next = pageLink("/audit", map[string]string{"before": strconv.FormatInt(entries[len(entries)-1].ID, 10),
+			"target": v.Target, "actor": v.ActorID, "action": v.Action})
 	}
 	s.render(ctx, c, http.StatusOK, "audit", v)
 }
