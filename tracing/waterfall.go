@@ -31,13 +31,25 @@ import (
 // html/template. Bad filters or ids answer 400, an unknown trace 404, both as HTML. The
 // pages carry a log-out button posting to /admin/logout; the admin server mounting them
 // authenticates and serves that route.
-func (s *Store) PageHandler() http.Handler {
+//
+// nav are links the pages' header shows beside the trace list's, such as the way back to
+// the console of the server mounting them.
+func (s *Store) PageHandler(nav ...PageLink) http.Handler {
+	p := pageSet{tmpl: template.Must(pages.Clone()).Funcs(template.FuncMap{"nav": func() []PageLink { return nav }})}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /admin/traces", s.serveListPage)
-	mux.HandleFunc("GET /admin/traces/map", s.serveMapPage)
-	mux.HandleFunc("GET /admin/traces/{id}", s.serveTracePage)
+	mux.HandleFunc("GET /admin/traces", func(w http.ResponseWriter, r *http.Request) { s.serveListPage(p, w, r) })
+	mux.HandleFunc("GET /admin/traces/map", func(w http.ResponseWriter, r *http.Request) { s.serveMapPage(p, w, r) })
+	mux.HandleFunc("GET /admin/traces/{id}", func(w http.ResponseWriter, r *http.Request) { s.serveTracePage(p, w, r) })
 	return mux
 }
+
+// PageLink is a link in the trace pages' header.
+type PageLink struct {
+	Label, URL string
+}
+
+// pageSet is the pages' templates as one PageHandler renders them (with its links).
+type pageSet struct{ tmpl *template.Template }
 
 // maxPageSpans bounds the rows of one waterfall, so a trace at the per-trace bound still
 // renders a page a browser can open; the JSON API has every span.
@@ -55,6 +67,7 @@ var pages = template.Must(template.New("waterfall.tmpl").Funcs(template.FuncMap{
 	"indent":   indent,
 	"rate":     rate,
 	"traceURL": func(id string) string { return "/admin/traces/" + id },
+	"nav":      func() []PageLink { return nil }, // each PageHandler's own links
 }).ParseFS(pageFS, "waterfall.tmpl"))
 
 // listForm echoes the list's filters back into its form, as the user typed them.
@@ -125,7 +138,7 @@ type tick struct {
 	Label time.Duration
 }
 
-func (s *Store) serveListPage(w http.ResponseWriter, r *http.Request) {
+func (s *Store) serveListPage(p pageSet, w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	errorOnly, _ := strconv.ParseBool(v.Get("error"))
 	page := listPage{Form: listForm{
@@ -140,17 +153,17 @@ func (s *Store) serveListPage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		page.Traces = s.List(q)
 	}
-	renderPage(w, status, "list", page)
+	p.render(w, status, "list", page)
 }
 
-func (s *Store) serveMapPage(w http.ResponseWriter, r *http.Request) {
+func (s *Store) serveMapPage(p pageSet, w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	page := mapPage{Start: v.Get("start"), End: v.Get("end")}
 	page.JSONURL = pageURL("/admin/v1/traces/map", "start", page.Start, "end", page.End)
 	start, end, err := parseRange(v)
 	if err != nil {
 		page.Err = err.Error()
-		renderPage(w, http.StatusBadRequest, "map", page)
+		p.render(w, http.StatusBadRequest, "map", page)
 		return
 	}
 	page.Map = s.ServiceMap(start, end)
@@ -161,7 +174,7 @@ func (s *Store) serveMapPage(w http.ResponseWriter, r *http.Request) {
 		page.Edges = append(page.Edges, mapRow{ServiceEdge: e, CallerURL: traces(e.Caller), CalleeURL: traces(e.Callee),
 			ErrorsURL: traces(e.Callee, "error", "true")})
 	}
-	renderPage(w, http.StatusOK, "map", page)
+	p.render(w, http.StatusOK, "map", page)
 }
 
 // pageURL is path with the query parameters given as name, value pairs, leaving out the
@@ -179,31 +192,31 @@ func pageURL(path string, pairs ...string) string {
 	return path + "?" + q.Encode()
 }
 
-func (s *Store) serveTracePage(w http.ResponseWriter, r *http.Request) {
+func (s *Store) serveTracePage(p pageSet, w http.ResponseWriter, r *http.Request) {
 	id, err := trace.TraceIDFromHex(r.PathValue("id"))
 	if err != nil {
-		renderPage(w, http.StatusBadRequest, "error", errorPage{http.StatusBadRequest,
+		p.render(w, http.StatusBadRequest, "error", errorPage{http.StatusBadRequest,
 			"A trace id is 32 lower-case hex digits, not all zero."})
 		return
 	}
 	t, ok := s.Get(id)
 	if !ok {
-		renderPage(w, http.StatusNotFound, "error", errorPage{http.StatusNotFound,
+		p.render(w, http.StatusNotFound, "error", errorPage{http.StatusNotFound,
 			"No such trace in the store: never stored, or evicted since."})
 		return
 	}
 	rows, hidden := waterfall(t, maxPageSpans)
-	renderPage(w, http.StatusOK, "trace", tracePage{Trace: t, Rows: rows, Hidden: hidden, Ticks: ticks(t.Duration)})
+	p.render(w, http.StatusOK, "trace", tracePage{Trace: t, Rows: rows, Hidden: hidden, Ticks: ticks(t.Duration)})
 }
 
-// renderPage executes the named template into a buffer first, so a failure answers 500
+// render executes the named template into a buffer first, so a failure answers 500
 // rather than half a page.
-func renderPage(w http.ResponseWriter, status int, name string, data any) {
+func (p pageSet) render(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := p.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		buf.Reset()
 		status = http.StatusInternalServerError
-		_ = pages.ExecuteTemplate(&buf, "error", errorPage{status, "The page could not be rendered."})
+		_ = p.tmpl.ExecuteTemplate(&buf, "error", errorPage{status, "The page could not be rendered."})
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -114,6 +114,20 @@ func TestWaterfallPage(t *testing.T) {
 	}
 }
 
+// The pages' header shows the links their handler was given, escaped, and none else.
+func TestWaterfallPageLinks(t *testing.T) {
+	s := waterfallStore()
+	const link = `<a href="/admin/console/campaigns">Console &lt;b&gt;</a>`
+	for _, target := range []string{"/admin/traces", "/admin/traces/map", "/admin/traces/00000000000000000000000000000001"} {
+		if body := getPage(t, s.PageHandler(PageLink{Label: "Console <b>", URL: "/admin/console/campaigns"}), target, http.StatusOK); !strings.Contains(body, link) {
+			t.Errorf("GET %s lacks %s", target, link)
+		}
+		if body := getPage(t, s.PageHandler(), target, http.StatusOK); strings.Contains(body, "/admin/console") {
+			t.Errorf("GET %s without links shows one", target)
+		}
+	}
+}
+
 func TestWaterfallPageErrors(t *testing.T) {
 	h := waterfallStore().PageHandler()
 	for target, status := range map[string]int{

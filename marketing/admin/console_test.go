@@ -207,6 +207,12 @@ func TestConsolePagesRender(t *testing.T) {
 		t.Error("two sessions share a CSRF token")
 	}
 
+	// The trace pages lead back to the console.
+	if a := send(t, http.MethodGet, h.base+"/admin/traces", nil, withCookie(c)...); a.status != http.StatusOK ||
+		!strings.Contains(a.body, `<a href="/admin/console/campaigns">Console</a>`) {
+		t.Errorf("the trace list: %d, no link to the console", a.status)
+	}
+
 	// An unknown campaign is an HTML page too.
 	for _, p := range []string{consoleHome + "/cmp_nope", consoleHome + "/cmp_nope/edit"} {
 		a := send(t, http.MethodGet, h.base+p, nil, withCookie(c)...)

@@ -221,7 +221,11 @@ func (s *Server) routes() {
 		s.h.GET("/admin/v1/traces", s.requireStaff, traces)
 		s.h.GET("/admin/v1/traces/map", s.requireStaff, traces)
 		s.h.GET("/admin/v1/traces/:id", s.requireStaff, traces)
-		pages := adaptor.HertzHandler(s.deps.Traces.PageHandler())
+		var nav []tracing.PageLink
+		if s.deps.Campaigns != nil {
+			nav = append(nav, tracing.PageLink{Label: "Console", URL: consoleHome})
+		}
+		pages := adaptor.HertzHandler(s.deps.Traces.PageHandler(nav...))
 		s.h.GET(pagesHome, s.requirePage, pages)
 		s.h.GET(pagesHome+"/map", s.requirePage, pages)
 		s.h.GET(pagesHome+"/:id", s.requirePage, pages)
