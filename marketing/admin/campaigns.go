@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/cloudwego/hertz/pkg/app"
-
 	"github.com/bangbang-im/bangbang/marketing/campaign"
+	"github.com/cloudwego/hertz/pkg/app"
 )
 
 // specInput is a campaign.Spec as a request carries it (a test keeps the two alike). Its
@@ -44,14 +44,10 @@ func decodeSpec(c *app.RequestContext) (campaign.Spec, bool) {
 	return sp, true
 }
 
-// campaignStates are the states GET /admin/v1/campaigns filters by.
-var campaignStates = map[campaign.State]bool{campaign.StateDraft: true, campaign.StateScheduled: true,
-	campaign.StateRunning: true, campaign.StatePaused: true, campaign.StateFinished: true, campaign.StateCancelled: true}
-
 // listCampaigns serves GET /admin/v1/campaigns: newest first, of one state if asked.
 func (s *Server) listCampaigns(ctx context.Context, c *app.RequestContext) {
 	state := campaign.State(c.Query("state"))
-	if state != "" && !campaignStates[state] {
+	if state != "" && !slices.Contains(campaign.States, state) {
 		badRequest(c, "state: one of draft, scheduled, running, paused, finished, cancelled")
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ func mustConsoleAssets(types map[string]string) map[string]consoleAsset {
 
 // consoleTemplates are the pages, each parsed with the layout; a page's template defines
 // "title" and "content".
-var consoleTemplates = mustConsoleTemplates("campaigns", "edit", "campaign", "merchants", "audit", "keys", "error")
+var consoleTemplates = mustConsoleTemplates("campaigns", "edit", "campaign", "recipients", "merchants", "merchant", "audit", "keys", "error")
 
 var consoleFuncs = template.FuncMap{
 	"percent": func(part, whole int64) string {
@@ -154,7 +155,10 @@ func (s *Server) consoleRoutes() {
 	s.h.GET(consoleHome+"/new", s.requirePage, s.newCampaignPage)
 	s.h.GET(consoleHome+"/:id", s.requirePage, s.campaignPage)
 	s.h.GET(consoleHome+"/:id/edit", s.requirePage, s.editCampaignPage)
+	s.h.GET(consoleHome+"/:id/recipients", s.requirePage, s.recipientsPage)
 	s.h.GET(consolePrefix+"/merchants", s.requirePage, s.merchantsPage)
+	s.h.GET(consolePrefix+"/merchants/new", s.requirePage, s.newMerchantPage)
+	s.h.GET(consolePrefix+"/merchants/:id", s.requirePage, s.merchantPage)
 	s.h.GET(consolePrefix+"/audit", s.requirePage, s.auditPage)
 	s.h.GET(consolePrefix+"/keys", s.requirePage, s.keysPage)
 }
@@ -211,21 +215,78 @@ func (s *Server) pageFail(ctx context.Context, c *app.RequestContext, what strin
 // campaignsView is the campaign list.
 type campaignsView struct {
 	Campaigns []campaign.Campaign
-	Next      string // the after of the next page, "" when this is the last
+	State     campaign.State   // the state shown, "" every one
+	States    []campaign.State // the filters offered
+	Next      string           // the URL of the next page, "" when this is the last
 }
 
-// campaignsPage serves GET /admin/console/campaigns: newest first, a page at a time.
+// campaignsPage serves GET /admin/console/campaigns: newest first, in one state or all, a
+// page at a time.
 func (s *Server) campaignsPage(ctx context.Context, c *app.RequestContext) {
-	list, err := s.deps.Campaigns.ListCampaigns(ctx, "", c.Query("after"), consoleListPage)
+	v := campaignsView{State: campaign.State(c.Query("state")), States: campaign.States}
+	if v.State != "" && !slices.Contains(campaign.States, v.State) {
+		s.render(ctx, c, http.StatusBadRequest, "error", "There is no campaign state "+strconv.Quote(string(v.State))+".")
+		return
+	}
+	list, err := s.deps.Campaigns.ListCampaigns(ctx, v.State, c.Query("after"), consoleListPage)
 	if err != nil {
 		s.pageFail(ctx, c, "campaign list", err)
 		return
 	}
-	v := campaignsView{Campaigns: list}
+	v.Campaigns = list
 	if len(list) == consoleListPage {
-		v.Next = list[len(list)-1].ID
+		v.Next = pageLink("/campaigns", map[string]string{"after": list[len(list)-1].ID, "state": string(v.State)})
 	}
 	s.render(ctx, c, http.StatusOK, "campaigns", v)
+}
+
+// recipientsView is a page of a campaign's recipients.
+type recipientsView struct {
+	Campaign   campaign.Campaign
+	Status     string   // the status shown, "" every one
+	Statuses   []string // the filters offered
+	Recipients []campaign.Recipient
+	Next       string // the URL of the next page, "" on the last
+}
+
+// recipientsPage serves GET /admin/console/campaigns/{id}/recipients: the audience the
+// campaign fixed when it started, in send order, with what became of each, filtered by
+// status, a page at a time.
+func (s *Server) recipientsPage(ctx context.Context, c *app.RequestContext) {
+	id := c.Param("id")
+	cp, err := s.deps.Campaigns.GetCampaign(ctx, id)
+	if err != nil {
+		s.pageFail(ctx, c, "campaign "+id, err)
+		return
+	}
+	v := recipientsView{Campaign: cp, Status: c.Query("status"), Statuses: []string{"pending", "sent", "failed", "skipped"}}
+	var status *campaign.RecipientStatus
+	if v.Status != "" {
+		st, ok := recipientStatuses[v.Status]
+		if !ok {
+			s.render(ctx, c, http.StatusBadRequest, "error", "A recipient's status is pending, sent, failed or skipped.")
+			return
+		}
+		status = &st
+	}
+	var after int64
+	if a := c.Query("after"); a != "" {
+		if after, err = strconv.ParseInt(a, 10, 64); err != nil || after < 0 {
+			s.render(ctx, c, http.StatusBadRequest, "error", "after: a recipient position, as the link to more recipients gives it.")
+			return
+		}
+	}
+	list, err := s.deps.Campaigns.Recipients(ctx, id, status, after, consoleListPage)
+	if err != nil {
+		s.pageFail(ctx, c, "recipients of campaign "+id, err)
+		return
+	}
+	v.Recipients = list
+	if len(list) == consoleListPage {
+		v.Next = pageLink("/campaigns/"+url.PathEscape(id)+"/recipients",
+			map[string]string{"after": strconv.FormatInt(list[len(list)-1].Pos, 10), "status": v.Status})
+	}
+	s.render(ctx, c, http.StatusOK, "recipients", v)
 }
 
 // campaignView is one campaign's page.

@@ -144,9 +144,41 @@ func auditLink(target string) string {
 	case "campaign":
 		return consoleHome + "/" + url.PathEscape(id)
 	case "merchant":
-		return consolePrefix + "/merchants?" + url.Values{"search": {id}}.Encode()
+		return consolePrefix + "/merchants/" + url.PathEscape(id)
 	case "key":
 		return consolePrefix + "/keys#" + id
 	}
 	return ""
+}
+
+// merchantView is one merchant's page: its form, and the changes made to it.
+type merchantView struct {
+	campaign.Merchant
+	New      bool
+	Editable bool // the role may author
+	Audit    []campaign.AuditEntry
+}
+
+// merchantPage serves GET /admin/console/merchants/{id}: the merchant's attributes (a form
+// for roles with author), delete, ending its sessions (admins), and its audit trail.
+func (s *Server) merchantPage(ctx context.Context, c *app.RequestContext) {
+	id := c.Param("id")
+	m, err := s.deps.Campaigns.GetMerchant(ctx, id)
+	if err != nil {
+		s.pageFail(ctx, c, "merchant "+id, err)
+		return
+	}
+	audit, err := s.deps.Campaigns.Audit(ctx, campaign.AuditQuery{Target: "merchant:" + id, Limit: consoleAuditEntries})
+	if err != nil {
+		s.pageFail(ctx, c, "audit of merchant "+id, err)
+		return
+	}
+	s.render(ctx, c, http.StatusOK, "merchant", merchantView{Merchant: m, Audit: audit,
+		Editable: actor(ctx, c).Role.Allows(campaign.PermAuthor)})
+}
+
+// newMerchantPage serves GET /admin/console/merchants/new: the form that adds a merchant.
+func (s *Server) newMerchantPage(ctx context.Context, c *app.RequestContext) {
+	s.render(ctx, c, http.StatusOK, "merchant", merchantView{New: true,
+		Editable: actor(ctx, c).Role.Allows(campaign.PermAuthor)})
 }

@@ -101,7 +101,7 @@ func TestConsoleAuditPage(t *testing.T) {
 	checkStrictCSP(t, "audit", all.body)
 	for _, want := range []string{
 		`<a href="/admin/console/campaigns/` + cp.ID + `">campaign:` + cp.ID + `</a>`,
-		`<a href="/admin/console/merchants?search=m1">merchant:m1</a>`,
+		`<a href="/admin/console/merchants/m1">merchant:m1</a>`,
 		`<a href="/admin/console/keys#` + k.ID + `">key:` + k.ID + `</a>`,
 		`<a href="/admin/console/audit?action=campaign.create">campaign.create</a>`,
 		`<pre class="json">`, "&lt;script&gt;alert(\\&#34;x\\&#34;)",
@@ -191,6 +191,65 @@ func TestConsoleKeysPage(t *testing.T) {
 		}
 		if strings.Contains(page(t, h.base, consoleHome, sc).body, `data-testid="nav-keys"`) {
 			t.Errorf("role %s is offered the keys page", role)
+		}
+	}
+}
+
+// A merchant's page: a form that saves for roles with author and is disabled for others,
+// delete for authors, ending sessions for admins, and its audit trail; the new-merchant
+// form; an unknown or deleted merchant is a 404 page.
+func TestConsoleMerchantPage(t *testing.T) {
+	h := newHarness(t, sqliteStore(t))
+	h.merchant("m1", hostileName, "Paris", "vip")
+	h.merchant("gone", "Gone", "Paris")
+	if err := h.store.DeleteMerchant(t.Context(), campaign.BootstrapActor, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		role                  campaign.Role
+		edit, delete, session bool
+	}{
+		{campaign.RoleViewer, false, false, false},
+		{campaign.RoleAuthor, true, true, false},
+		{campaign.RoleSender, false, false, false},
+		{campaign.RoleAdmin, true, true, true},
+	} {
+		_, secret := h.newKey(tc.role)
+		c := consoleSession(t, h.base, secret)
+		body := page(t, h.base, consolePrefix+"/merchants/m1", c).body
+		checkStrictCSP(t, "merchant", body)
+		for what, wrong := range map[string]bool{
+			"the save button":      strings.Contains(body, `id="merchant-save"`) != tc.edit,
+			"the read-only notice": strings.Contains(body, `id="not-editable"`) == tc.edit,
+			"delete":               strings.Contains(body, `id="delete-merchant"`) != tc.delete,
+			"end its sessions":     strings.Contains(body, `id="end-sessions"`) != tc.session,
+			"the list's new button": strings.Contains(page(t, h.base, consolePrefix+"/merchants", c).body,
+				`id="new-merchant"`) != tc.edit,
+		} {
+			if wrong {
+				t.Errorf("role %s: %s shown wrongly", tc.role, what)
+			}
+		}
+		if !strings.Contains(body, `id="merchant-name" data-field="name" value="&lt;script&gt;`) ||
+			!strings.Contains(body, `id="merchant-tags" data-field="tags" value="vip"`) || strings.Contains(body, "<script>alert") {
+			t.Errorf("role %s: the form does not hold the merchant, escaped", tc.role)
+		}
+		if !strings.Contains(body, `<td>merchant.create</td>`) {
+			t.Errorf("role %s: no audit trail", tc.role)
+		}
+	}
+	c := consoleSession(t, h.base, key)
+	if body := page(t, h.base, consolePrefix+"/merchants/new", c).body; !strings.Contains(body, `id="merchant-id" data-field="id"`) ||
+		!strings.Contains(body, `data-new="true"`) || !strings.Contains(body, ">Add merchant</button>") {
+		t.Errorf("the new merchant form:\n%.2000s", body)
+	}
+	if body := page(t, h.base, consolePrefix+"/merchants", c).body; !strings.Contains(body, `<a href="/admin/console/merchants/m1">m1</a>`) {
+		t.Error("the list does not link a merchant's page")
+	}
+	for _, id := range []string{"nobody", "gone"} {
+		a := send(t, http.MethodGet, h.base+consolePrefix+"/merchants/"+id, nil, withCookie(c)...)
+		if a.status != http.StatusNotFound || !strings.Contains(a.body, "There is no merchant "+id+".") {
+			t.Errorf("merchant %s: %d %.300s", id, a.status, a.body)
 		}
 	}
 }

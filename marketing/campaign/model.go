@@ -173,6 +173,9 @@ const (
 	StateCancelled State = "cancelled"
 )
 
+// States are every campaign state, in the order of a campaign's life.
+var States = []State{StateDraft, StateScheduled, StateRunning, StatePaused, StateFinished, StateCancelled}
+
 // Stats count what became of a campaign's recipients.
 type Stats struct {
 	Targeted  int64   `json:"targeted"`  // recipients fixed at start

@@ -360,6 +360,22 @@
       });
     });
 
+    var del = $('delete-campaign');
+    if (del) {
+      del.addEventListener('click', function () {
+        confirmThen(del.dataset.confirm, del.textContent, function () {
+          show($('delete-error'), '');
+          api('DELETE', base).then(function (r) {
+            if (!r.ok) {
+              show($('delete-error'), r.data.message);
+              return;
+            }
+            window.location.assign('/admin/console/campaigns');
+          });
+        });
+      });
+    }
+
     var test = $('test-form');
     if (test) {
       test.addEventListener('submit', function (ev) {
@@ -456,6 +472,75 @@
     $('import-status').textContent = 'Imported at ' + new Date().toLocaleTimeString() + '. The list below shows the merchants when the page is reloaded.';
   }
 
+  // ---- one merchant --------------------------------------------------------------------
+
+  function merchantPage() {
+    var form = $('merchant-form');
+    var id = form.dataset.merchantId;
+    var isNew = form.dataset.new === 'true';
+    var path = function (suffix) { return '/admin/v1/merchants/' + encodeURIComponent(id) + (suffix || ''); };
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var save = $('merchant-save');
+      if (!save) return; // a role that may not change merchants
+      var m = {
+        name: $('merchant-name').value.trim(),
+        city: $('merchant-city').value.trim(),
+        category: $('merchant-category').value.trim(),
+        tags: list($('merchant-tags').value)
+      };
+      if (isNew) m.id = $('merchant-id').value.trim();
+      save.disabled = true;
+      show($('merchant-error'), '');
+      $('merchant-status').textContent = 'Saving…';
+      (isNew ? api('POST', '/admin/v1/merchants', m) : api('PUT', path(), m)).then(function (r) {
+        save.disabled = false;
+        $('merchant-status').textContent = '';
+        if (!r.ok) {
+          show($('merchant-error'), r.data.message);
+          markField(form, r.data.field);
+          return;
+        }
+        markField(form, '');
+        if (isNew) {
+          window.location.assign('/admin/console/merchants/' + encodeURIComponent(r.data.id));
+          return;
+        }
+        $('merchant-status').textContent = 'Saved at ' + new Date().toLocaleTimeString() + '.';
+      });
+    });
+    var failed = function (r) {
+      if (r.ok) return false;
+      show($('merchant-action-error'), r.data.message);
+      return true;
+    };
+    var del = $('delete-merchant');
+    if (del) {
+      del.addEventListener('click', function () {
+        confirmThen(del.dataset.confirm, del.textContent, function () {
+          show($('merchant-action-error'), '');
+          api('DELETE', path()).then(function (r) {
+            if (!failed(r)) window.location.assign('/admin/console/merchants');
+          });
+        });
+      });
+    }
+    var end = $('end-sessions');
+    if (end) {
+      end.addEventListener('click', function () {
+        confirmThen(end.dataset.confirm, end.textContent, function () {
+          show($('merchant-action-error'), '');
+          api('POST', path('/revoke-sessions')).then(function (r) {
+            if (failed(r)) return;
+            var n = r.data.im_sessions_closed;
+            $('merchant-action-result').textContent = 'Its sessions are ended: ' + n + ' live IM session' +
+              (n === 1 ? '' : 's') + ' closed.';
+          });
+        });
+      });
+    }
+  }
+
   // ---- staff keys --------------------------------------------------------------------
 
   function keysPage() {
@@ -519,6 +604,7 @@
     if (page === 'edit') editPage();
     if (page === 'campaign') campaignPage();
     if (page === 'merchants') merchantsPage();
+    if (page === 'merchant') merchantPage();
     if (page === 'keys') keysPage();
   }
 
