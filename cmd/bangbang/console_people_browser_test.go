@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bangbang-im/bangbang/internal/browsertest"
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
 // The console's merchants, keys and audit pages in a real browser against `bangbang all
@@ -58,6 +59,74 @@ func TestConsoleMerchantsKeysAuditInBrowser(t *testing.T) {
 	if n := tab.Count(`[data-testid="merchant-row"]`); n != 1 {
 		t.Errorf("Qingdao after the import: %d merchants, want the one stored", n)
 	}
+
+	// A merchant added by hand, changed, and deleted, each from its page.
+	tab.Navigate(s.admin + "/admin/console/merchants")
+	tab.Click("#new-merchant")
+	tab.WaitVisible("#merchant-id")
+	tab.Fill("#merchant-id", "bad id")
+	tab.Fill("#merchant-name", "Seaside Homes")
+	tab.Click("#merchant-save")
+	tab.WaitVisible("#merchant-error")
+	if n := tab.Count(`#merchant-id[aria-invalid="true"]`); n != 1 {
+		t.Error("a refused id is not marked at its field")
+	}
+	tab.Fill("#merchant-id", "m2100")
+	tab.Fill("#merchant-city", "Xiamen")
+	tab.Fill("#merchant-tags", "vip, new")
+	tab.Click("#merchant-save")
+	tab.WaitText("#merchant-title", "Seaside Homes")
+	if u := tab.URL(); !strings.HasSuffix(u, "/admin/console/merchants/m2100") {
+		t.Errorf("after adding, the page is %s", u)
+	}
+	tab.Fill("#merchant-city", "Fuzhou")
+	tab.Click("#merchant-save")
+	tab.WaitText("#merchant-status", "Saved at")
+	tab.Navigate(s.admin + "/admin/console/merchants/m2100")
+	tab.WaitText("#audit", "merchant.update")
+	if got := tab.Value("#merchant-city"); got != "Fuzhou" {
+		t.Errorf("the city after saving: %q", got)
+	}
+	tab.Click("#delete-merchant")
+	tab.WaitVisible("#confirm-dialog")
+	tab.Click("#confirm-yes")
+	tab.WaitText("h1", "Merchants")
+	if code := tab.Navigate(s.admin + "/admin/console/merchants/m2100"); code != http.StatusNotFound {
+		t.Errorf("the deleted merchant's page: %d, want 404", code)
+	}
+
+	// Ending a merchant's sessions closes its live IM session.
+	ctx := t.Context()
+	app := dialUser(t, ctx, s, "m1005", "phone")
+	if _, err := app.Send(ctx, "c1005", "text/plain", []byte("hello")); err != nil {
+		t.Fatalf("m1005 sends before: %v", err)
+	}
+	tab.Navigate(s.admin + "/admin/console/merchants/m1005")
+	tab.Click("#end-sessions")
+	tab.WaitVisible("#confirm-dialog")
+	tab.Click("#confirm-yes")
+	tab.WaitText("#merchant-action-result", "1 live IM session closed")
+
+	// A campaign's recipients, after it ran.
+	var cp campaign.Campaign
+	api := staffAPI{t, s.admin}
+	if st := api.json("POST", "/admin/v1/campaigns", campaign.Spec{Name: "recipients", Rate: 50,
+		Audience: campaign.Audience{MerchantIDs: []string{"m1001", "m1002", "m1003"}},
+		Message:  campaign.Message{Title: "Hi", Body: "b"}}, &cp); st != 201 {
+		t.Fatalf("create campaign: %d", st)
+	}
+	if st := api.json("POST", "/admin/v1/campaigns/"+cp.ID+"/start", nil, nil); st != 200 {
+		t.Fatalf("start: %d", st)
+	}
+	api.waitCampaign(cp.ID, "finished", func(c campaign.Campaign) bool { return c.State == campaign.StateFinished })
+	tab.Navigate(s.admin + "/admin/console/campaigns/" + cp.ID)
+	tab.Click("#recipients-link")
+	tab.WaitVisible("#recipients")
+	if n, sent := tab.Count(`[data-testid="recipient-row"]`), tab.Count(`[data-testid="recipient-row"][data-status="sent"]`); n != 3 || sent != 3 {
+		t.Errorf("recipients: %d rows, %d sent; want 3 sent", n, sent)
+	}
+	tab.Click(`a[data-status="failed"]`)
+	tab.WaitVisible("#no-recipients")
 
 	// A key, created and revoked from the page.
 	tab.Click(`[data-testid="nav-keys"]`)

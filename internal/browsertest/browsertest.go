@@ -187,6 +187,17 @@ func (tab *Tab) Fill(selector, text string) {
 	}
 }
 
+// Value returns the current value of the input, textarea or select matching the CSS
+// selector, once there is one.
+func (tab *Tab) Value(selector string) string {
+	tab.t.Helper()
+	v, err := chromedp.Run(tab.ctx, chromedp.Value(chromedp.CSS(selector)))
+	if err != nil {
+		tab.fail("value of %s: %v", selector, err)
+	}
+	return v
+}
+
 // Upload sets the files of the file input matching the CSS selector to the files at paths
 // (on this machine), as a person choosing them would, once it is in the page.
 func (tab *Tab) Upload(selector string, paths ...string) {

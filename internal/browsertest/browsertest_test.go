@@ -122,6 +122,9 @@ func checkForm(t *testing.T, tab *Tab, url string) {
 	}
 	tab.Upload("#file", up)
 	tab.WaitText("#file-text", "chosen.csv: id,name")
+	if v := tab.Value("#name"); v != "Ada" {
+		t.Errorf("Value(#name) = %q, want Ada", v)
+	}
 	tab.Select("#pick", "b")
 	tab.WaitText("#picked", "picked b")
 	if !strings.HasPrefix(tab.URL(), url) {

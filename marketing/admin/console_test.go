@@ -319,6 +319,12 @@ func TestConsoleStatesAndRecipients(t *testing.T) {
 		t.Errorf("campaigns?state=lost: %d %.300s", a.status, a.body)
 	}
 
+	// A campaign no state change can start from shows no delivery controls at all.
+	cancelled := h.campaignIn(campaign.StateCancelled, spec("the cancelled one", "m1"))
+	if body := page(t, h.base, consoleHome+"/"+cancelled.ID, c).body; strings.Contains(body, `id="controls"`) {
+		t.Error("a cancelled campaign's page shows an empty Delivery section")
+	}
+
 	// The harness runs no worker: the running campaign's audience is not fixed yet (the
 	// browser test against bangbang all sees recipients sent).
 	detail := page(t, h.base, consoleHome+"/"+running.ID, c).body
