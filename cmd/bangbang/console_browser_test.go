@@ -146,6 +146,7 @@ func TestConsoleCampaignToSegmentInBrowser(t *testing.T) {
 	if got := tab.Text("#stat-delivered"); got != want {
 		t.Errorf("the finished campaign shows %s delivered, want %s", got, want)
 	}
+	tab.Screenshot("delivered") // README's docs/images/console-campaign.png
 
 	// A viewer. The admin sees the start button of a draft, so its absence for the viewer
 	// is the role's doing.

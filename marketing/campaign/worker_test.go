@@ -522,6 +522,110 @@ func TestWorkerCollectsReceipts(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// The progress chart follows them after the sending is over.
+	for {
+		points, err := s.Progress(t.Context(), c.ID, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := points[len(points)-1]; p.Delivered == 10 && p.Read == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last progress sample is %+v, want delivered 10, read 5", points[len(points)-1])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// When every message is read, the campaign leaves the receipts loop; its last reads are
+// still sampled for the chart.
+func TestWorkerSamplesLastReads(t *testing.T) {
+	s, lg := openSQLiteT(t), newLogic(t)
+	ids := seed(t, s, lg, 3)
+	c, err := s.CreateCampaign(t.Context(), staff, simpleSpec(ids...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := testWorker(s, lg, "w1")
+	w.Start()
+	defer stop(t, w)
+	if _, err := s.Start(t.Context(), staff, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, c.ID, StateFinished)
+	msgs := inboxes(t, lg, c.ID, ids)
+	read := func(m string) {
+		if _, err := lg.Read(t.Context(), &logicgen.ReadRequest{UserId: m, ConvId: msgs[m].ConvId, ConvSeq: msgs[m].ConvSeq}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSample := func(reads int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			points, err := s.Progress(t.Context(), c.ID, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := points[len(points)-1]; p.Read == reads {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the last progress sample is %+v, want read %d", points[len(points)-1], reads)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// One read is sampled at once; the other two come within ProgressEvery of it (2 s),
+	// too soon for another sample, and then nothing is left to read.
+	read(ids[0])
+	waitSample(1)
+	read(ids[1])
+	read(ids[2])
+	waitSample(3)
+}
+
+// Receipts sample the progress when something changed, thinning out as the campaign ages.
+func TestReceiptSamplesThinOut(t *testing.T) {
+	const every = 2 * time.Second
+	var c receiptCursor
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !c.sampleDue(t0, every) {
+		t.Fatal("the first round with receipts does not sample")
+	}
+	c.firstSample, c.lastSample = t0, t0
+	for _, tc := range []struct {
+		since, last time.Duration // now after the first sample, and after the last
+		due         bool
+	}{
+		{time.Second, time.Second, false},        // within ProgressEvery
+		{3 * time.Second, 3 * time.Second, true}, // past it, while young
+		{time.Hour, time.Minute, false},          // an hour old: every 72 s
+		{time.Hour, 73 * time.Second, true},      //
+		{7 * 24 * time.Hour, time.Hour, false},   // a week old: every 3.4 h
+		{7 * 24 * time.Hour, 3*time.Hour + 22*time.Minute, true},
+	} {
+		c.lastSample = t0.Add(tc.since - tc.last)
+		if got := c.sampleDue(t0.Add(tc.since), every); got != tc.due {
+			t.Errorf("%v after the first sample, %v after the last: due %v, want %v", tc.since, tc.last, got, tc.due)
+		}
+	}
+	// Over a week of receipts every round, about receiptSamples per tenfold of age.
+	c = receiptCursor{}
+	n := 0
+	for now := t0; now.Before(t0.Add(7 * 24 * time.Hour)); now = now.Add(every) {
+		if c.sampleDue(now, every) {
+			n++
+			if c.firstSample.IsZero() {
+				c.firstSample = now
+			}
+			c.lastSample = now
+		}
+	}
+	if n < 100 || n > 1000 {
+		t.Errorf("a week of receipts every %v took %d samples, want some hundreds", every, n)
+	}
 }
 
 // A scheduled campaign waits for its send time, then runs like any other.
