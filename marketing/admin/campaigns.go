@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/bangbang-im/bangbang/marketing/campaign"
 )
 
 // specInput is a campaign.Spec as a request carries it (a test keeps the two alike). Its

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hooklift/gowsdl/soap"
+
 	"github.com/bangbang-im/bangbang/gen/soap/account"
 	"github.com/bangbang-im/bangbang/internal/freeport"
-	"github.com/hooklift/gowsdl/soap"
 )
 
 func TestAuthentication(t *testing.T) {
