@@ -21,12 +21,16 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.LogicAddr = "127.0.0.1:8900"
 	f := newFlagSet("admin", stderr)
 	f.str(&c.AdminAddr, "admin-addr", "staff API listen address")
+	f.adminTLS(&c)
 	f.str(&c.LogLevel, "log-level", "debug, info, warn or error")
 	f.str(&c.DataDir, "data-dir", "directory of the embedded campaign store (campaigns.db) when no database URL is set")
 	f.database(&c)
 	f.str(&c.LogicAddr, "logic-addr", "logic's Kitex address (test-sends, merchant accounts; unused with --etcd)")
 	f.discovery(&c)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := c.loadAdminTLS(); err != nil {
 		return err
 	}
 	return serve(ctx, "admin", c.LogLevel, stderr, func(lc *lifecycle) error {
@@ -54,7 +58,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
+		adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}, TLS: c.adminTLS},
 			admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Logins: logins,
 				Propagator: tr.Propagator(), Campaigns: cs, Logic: lg, Logger: lc.log.With("component", "admin"),
 				Ready: health.New(0, lc.log.With("component", "readyz"), campaignsCheck(cs))})

@@ -28,11 +28,15 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.boolean(&c.Demo, "demo", "seed demo merchants and customers")
 	f.integer(&c.DemoUsers, "demo-users", "merchants m1001… and customers c1001… --demo seeds, as many of each")
 	f.str(&c.AdminAddr, "admin-addr", "staff API listen address (/healthz, /metrics, /admin/v1/traces)")
+	f.adminTLS(&c)
 	var s simFlags
 	var p partnerFlags
 	f.simFlags(&s, "127.0.0.1") // loopback only: the simulators stand in for outside parties
 	f.rateLimitFlag(&p)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := c.loadAdminTLS(); err != nil {
 		return err
 	}
 	return serve(ctx, "all", c.LogLevel, stderr, func(lc *lifecycle) error {
@@ -139,7 +143,7 @@ func startAll(ctx context.Context, c *config, s simFlags, p partnerFlags, lc *li
 	if err != nil {
 		return err
 	}
-	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}},
+	adm, err := admin.New(admin.Config{Addr: c.AdminAddr, Keys: []string{adminKey(stdout)}, TLS: c.adminTLS},
 		admin.Deps{Traces: tr.Store(), Metrics: reg, HTTPMetrics: hm, TracerProvider: tr.Provider("admin"), Propagator: tr.Propagator(), Logins: logins,
 			Campaigns: cs, Logic: svc, Logger: log.With("component", "admin"), Ready: ready})
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +32,9 @@ type config struct {
 	WSAddr      string                  // --ws-addr: IM WebSocket listener (path /ws); default :8801
 	EdgeAddr    string                  // --edge-addr: merchant HTTP API; default :8700
 	AdminAddr   string                  // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
+	AdminCert   string                  // --admin-tls-cert: PEM certificate chain; with --admin-tls-key the staff API speaks HTTPS only
+	AdminKey    string                  // --admin-tls-key: PEM private key of --admin-tls-cert
+	adminTLS    *tls.Config             // loadAdminTLS's, once loaded
 	MetricsAddr string                  // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
 	LogicAddr   string                  // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
 	PushAddr    string                  // --push-addr: gateway push Kitex listener; default :8901
@@ -264,4 +269,28 @@ func (f *flagSet) metricsFlag(c *config) {
 func (f *flagSet) edgeFlags(c *config) {
 	f.str(&c.EdgeAddr, "edge-addr", "merchant HTTP API listen address")
 	f.str(&c.PublicHost, "public-host", "host clients are told to connect to")
+}
+
+// adminTLS binds the staff API's certificate flags.
+func (f *flagSet) adminTLS(c *config) {
+	f.str(&c.AdminCert, "admin-tls-cert", "PEM certificate (chain) file: the staff API speaks HTTPS only, session cookies Secure")
+	f.str(&c.AdminKey, "admin-tls-key", "PEM private key file of --admin-tls-cert")
+}
+
+// loadAdminTLS loads the staff API's certificate into c.adminTLS: nil when neither flag
+// is set (plain HTTP, for a proxy that ends TLS), an error when only one is or the files
+// do not load. It runs before anything starts, so a bad certificate stops nothing.
+func (c *config) loadAdminTLS() error {
+	if c.AdminCert == "" && c.AdminKey == "" {
+		return nil
+	}
+	if c.AdminCert == "" || c.AdminKey == "" {
+		return errors.New("--admin-tls-cert and --admin-tls-key go together: set both or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(c.AdminCert, c.AdminKey)
+	if err != nil {
+		return fmt.Errorf("admin TLS: %w", err)
+	}
+	c.adminTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return nil
 }

@@ -108,11 +108,11 @@ func (s *Server) logout(_ context.Context, c *app.RequestContext) {
 	c.Redirect(http.StatusSeeOther, []byte(loginPage))
 }
 
-// viaHTTPS reports whether the browser reached the server over HTTPS through a proxy;
-// the cookie is then marked Secure. The server itself speaks plain HTTP, so a Secure
-// cookie would otherwise never come back.
+// viaHTTPS reports whether the browser reached the server over HTTPS: this server's own
+// (Config.TLS), or a proxy's that says so in X-Forwarded-Proto. The cookie is then marked
+// Secure; over plain HTTP a Secure cookie would never come back.
 func viaHTTPS(c *app.RequestContext) bool {
-	return strings.EqualFold(string(c.GetHeader("X-Forwarded-Proto")), "https")
+	return string(c.URI().Scheme()) == "https" || strings.EqualFold(string(c.GetHeader("X-Forwarded-Proto")), "https")
 }
 
 // returnTo is where a login sends the browser: next when it is one of the pages of this

@@ -1,8 +1,11 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +17,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/adaptor"
+	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +41,10 @@ type Config struct {
 	// SessionTTL is how long a browser session opened by POST /admin/login lasts;
 	// 0 means DefaultSessionTTL (12h).
 	SessionTTL time.Duration
+	// TLS, when set, makes the server speak HTTPS only (Hertz's standard transport: netpoll
+	// has no TLS): the session cookie is then Secure. nil: plain HTTP, for a proxy that
+	// ends TLS and says so in X-Forwarded-Proto.
+	TLS *tls.Config
 }
 
 // Logic is what the staff API needs of the IM logic service (gen/logic's LogicService:
@@ -133,9 +141,13 @@ func (s *Server) Start() error {
 	// Bodies are streams, so an import of up to MaxImportBody is never held in memory;
 	// bufferBody bounds every other route's body (see body.go). With streaming, the body
 	// size option is only how much Hertz reads ahead.
-	s.h = server.New(server.WithListener(ln), server.WithDisablePrintRoute(true), server.WithStreamBody(true),
-		server.WithMaxRequestBodySize(MaxJSONBody), server.WithReadTimeout(10*time.Second),
-		server.WithExitWaitTime(time.Second))
+	opts := []config.Option{server.WithListener(ln), server.WithDisablePrintRoute(true), server.WithStreamBody(true),
+		server.WithMaxRequestBodySize(MaxJSONBody), server.WithReadTimeout(10 * time.Second),
+		server.WithExitWaitTime(time.Second)}
+	if s.cfg.TLS != nil {
+		opts = append(opts, server.WithTLS(s.cfg.TLS))
+	}
+	s.h = server.New(opts...)
 	s.routes()
 	go func() {
 		defer close(s.done)
@@ -173,12 +185,36 @@ func (s *Server) answers() bool {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if s.cfg.TLS != nil {
+		conn = tls.Client(conn, ownCertificate(s.cfg.TLS))
+	}
 	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"); err != nil {
 		return false
 	}
 	status := make([]byte, len("HTTP/1.1 200"))
 	_, err = io.ReadFull(conn, status)
 	return err == nil && string(status) == "HTTP/1.1 200"
+}
+
+// ownCertificate is the TLS configuration of a probe of this server's own listener: the
+// address it dials is rarely a name the certificate holds, so rather than verifying a
+// name, it accepts only a certificate the server itself was given (any, when it picks
+// them per connection with GetCertificate).
+func ownCertificate(server *tls.Config) *tls.Config {
+	return &tls.Config{
+		InsecureSkipVerify: true, // the peer is checked below, against our own certificates
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(server.Certificates) == 0 {
+				return nil
+			}
+			for _, c := range server.Certificates {
+				if len(raw) > 0 && len(c.Certificate) > 0 && bytes.Equal(raw[0], c.Certificate[0]) {
+					return nil
+				}
+			}
+			return errors.New("admin: the probe reached a server with another certificate")
+		},
+	}
 }
 
 // routes registers every route. docs/api/admin.yaml documents each one and a test
