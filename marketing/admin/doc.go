@@ -14,7 +14,8 @@
 // revoked on another node stops working here within it; revoking through this server
 // forgets it at once. A browser cannot send that header when it follows a link, so POST
 // /admin/login exchanges the key for a session cookie: an opaque random token (never the
-// key), HttpOnly, SameSite=Strict, Path=/admin, kept in memory with the key's actor and an
+// key), HttpOnly, SameSite=Strict, Path=/admin, Secure when the request came over HTTPS
+// (Config.TLS, the server's own, or a proxy's X-Forwarded-Proto), kept in memory with the key's actor and an
 // expiry (Config.SessionTTL) in a table of at most MaxSessions, which closes the oldest
 // session when full. The pages and the JSON API accept the key or the cookie (pages send
 // anyone else to /admin/login); ingest accepts an admin key only. Sessions do not survive
