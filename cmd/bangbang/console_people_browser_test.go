@@ -128,6 +128,33 @@ func TestConsoleMerchantsKeysAuditInBrowser(t *testing.T) {
 	tab.Click(`a[data-status="failed"]`)
 	tab.WaitVisible("#no-recipients")
 
+	// Duplicated from its page: a new draft with its audience and message, open to edit.
+	tab.Navigate(s.admin + "/admin/console/campaigns/" + cp.ID)
+	tab.Click("#duplicate")
+	tab.WaitText("h1", "Edit campaign")
+	if name, ids := tab.Value("#campaign-name"), tab.Value("#merchant-ids"); name != "recipients (copy)" || ids != "m1001\nm1002\nm1003" {
+		t.Errorf("the duplicate: name %q, merchant ids %q", name, ids)
+	}
+
+	// The list follows a running campaign without being reloaded: 10 merchants at 2 a
+	// second take about 5 s.
+	var slow campaign.Campaign
+	if st := api.json("POST", "/admin/v1/campaigns", campaign.Spec{Name: "slow one", Rate: 2,
+		Audience: campaign.Audience{MerchantIDs: []string{"m1011", "m1012", "m1013", "m1014", "m1015", "m1016", "m1017", "m1018", "m1019", "m1020"}},
+		Message:  campaign.Message{Title: "Hi", Body: "b"}}, &slow); st != 201 {
+		t.Fatalf("create campaign: %d", st)
+	}
+	if st := api.json("POST", "/admin/v1/campaigns/"+slow.ID+"/start", nil, nil); st != 200 {
+		t.Fatalf("start: %d", st)
+	}
+	tab.Navigate(s.admin + "/admin/console/campaigns")
+	row := `tr[data-campaign-id="` + slow.ID + `"]`
+	if st := tab.Text(row + " .state"); st != "running" && st != "scheduled" {
+		t.Fatalf("the slow campaign is %q on the list, want it running", st)
+	}
+	tab.WaitText(row+" .state", "finished")
+	tab.WaitText(row+" .progress-text", "10/10 (100.0%)")
+
 	// A key, created and revoked from the page.
 	tab.Click(`[data-testid="nav-keys"]`)
 	tab.WaitText("h1", "Staff keys")

@@ -218,12 +218,13 @@ type campaignsView struct {
 	State     campaign.State   // the state shown, "" every one
 	States    []campaign.State // the filters offered
 	Next      string           // the URL of the next page, "" when this is the last
+	After     string           // the after this page was read from: console.js reads the same page again
 }
 
 // campaignsPage serves GET /admin/console/campaigns: newest first, in one state or all, a
 // page at a time.
 func (s *Server) campaignsPage(ctx context.Context, c *app.RequestContext) {
-	v := campaignsView{State: campaign.State(c.Query("state")), States: campaign.States}
+	v := campaignsView{State: campaign.State(c.Query("state")), States: campaign.States, After: c.Query("after")}
 	if v.State != "" && !slices.Contains(campaign.States, v.State) {
 		s.render(ctx, c, http.StatusBadRequest, "error", "There is no campaign state "+strconv.Quote(string(v.State))+".")
 		return

@@ -250,6 +250,7 @@ func TestConsoleFollowsRole(t *testing.T) {
 			"the cancel button":       strings.Contains(detail, `id="cancel"`) != tc.sender,
 			"the test-send form":      strings.Contains(detail, `id="test-send"`) != tc.author,
 			"the edit link":           strings.Contains(detail, `id="edit"`) != tc.author,
+			"duplicate":               strings.Contains(detail, `id="duplicate"`) != tc.author,
 			"an editable form":        strings.Contains(edit, `data-editable="true"`) != tc.author,
 			"the read-only notice":    strings.Contains(edit, `id="not-editable"`) == tc.author,
 		} {
@@ -313,6 +314,13 @@ func TestConsoleStatesAndRecipients(t *testing.T) {
 				t.Errorf("campaigns%s lacks %s", q, id)
 			}
 		}
+	}
+	// The list tells its script which page it is, to read the same page again while a
+	// campaign on it runs.
+	if body := page(t, h.base, consoleHome+"?state=running", c).body; !strings.Contains(body,
+		`<table id="campaigns" class="list" data-after="" data-state="running">`) ||
+		!strings.Contains(body, `<tr data-testid="campaign-row" data-campaign-id="`+running.ID+`" data-state="running">`) {
+		t.Error("the list does not say which page it is, or which rows are live")
 	}
 	if a := send(t, http.MethodGet, h.base+consoleHome+"?state=lost", nil, withCookie(c)...); a.status != http.StatusBadRequest ||
 		!strings.Contains(a.body, `There is no campaign state &#34;lost&#34;.`) {

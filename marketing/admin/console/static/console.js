@@ -376,6 +376,30 @@
       });
     }
 
+    // Duplicate: the same audience, message and rate cap as a new draft (without the send
+    // time, which may have passed), opened for editing.
+    var dup = $('duplicate');
+    if (dup) {
+      dup.addEventListener('click', function () {
+        dup.disabled = true;
+        show($('duplicate-error'), '');
+        api('GET', base).then(function (r) {
+          if (!r.ok) return r;
+          var c = r.data;
+          return api('POST', '/admin/v1/campaigns', {
+            name: (c.name + ' (copy)').slice(0, 200), audience: c.audience, message: c.message, rate: c.rate
+          });
+        }).then(function (r) {
+          dup.disabled = false;
+          if (!r.ok) {
+            show($('duplicate-error'), r.data.message);
+            return;
+          }
+          window.location.assign('/admin/console/campaigns/' + encodeURIComponent(r.data.id) + '/edit');
+        });
+      });
+    }
+
     var test = $('test-form');
     if (test) {
       test.addEventListener('submit', function (ev) {
@@ -398,6 +422,54 @@
         });
       });
     }
+  }
+
+  // ---- the campaign list -------------------------------------------------------------
+
+  // While a campaign on the page is running or scheduled, the list reads its page again
+  // every 3 s and updates each row's state, progress and rate.
+  function campaignsPage() {
+    var table = $('campaigns');
+    if (!table) return;
+    var live = function () {
+      return table.querySelector('tr[data-state="running"], tr[data-state="scheduled"]') !== null;
+    };
+    if (!live()) return;
+    var q = '?limit=' + table.querySelectorAll('tr[data-campaign-id]').length;
+    if (table.dataset.after) q += '&after=' + encodeURIComponent(table.dataset.after);
+    if (table.dataset.state) q += '&state=' + encodeURIComponent(table.dataset.state);
+    var poll = function () {
+      api('GET', '/admin/v1/campaigns' + q).then(function (r) {
+        if (r.ok) (r.data.campaigns || []).forEach(updateRow);
+        if (live()) setTimeout(poll, 3000);
+      });
+    };
+    setTimeout(poll, 3000);
+  }
+
+  function updateRow(c) {
+    var row = document.querySelector('tr[data-campaign-id="' + c.id.replace(/["\\]/g, '') + '"]');
+    if (!row) return;
+    var st = c.stats || {};
+    row.dataset.state = c.state;
+    var badge = row.querySelector('.state');
+    badge.textContent = c.state;
+    badge.className = 'state state-' + c.state;
+    var cell = row.querySelector('.progress-cell');
+    if (st.targeted) {
+      while (cell.firstChild) cell.removeChild(cell.firstChild);
+      var meter = document.createElement('meter');
+      meter.min = 0;
+      meter.max = st.targeted;
+      meter.value = st.sent || 0;
+      var text = document.createElement('span');
+      text.className = 'progress-text';
+      text.textContent = (st.sent || 0) + '/' + st.targeted + ' (' + percent(st.sent || 0, st.targeted) + ')';
+      cell.appendChild(meter);
+      cell.appendChild(document.createTextNode(' '));
+      cell.appendChild(text);
+    }
+    row.querySelector('.rate-now').textContent = (st.rate || 0).toFixed(1);
   }
 
   // ---- merchants: the import -----------------------------------------------------------
@@ -603,6 +675,7 @@
     var page = document.body.dataset.page;
     if (page === 'edit') editPage();
     if (page === 'campaign') campaignPage();
+    if (page === 'campaigns') campaignsPage();
     if (page === 'merchants') merchantsPage();
     if (page === 'merchant') merchantPage();
     if (page === 'keys') keysPage();
