@@ -157,6 +157,27 @@ func waitState(t *testing.T, s *Store, id string, want State) Campaign {
 	}
 }
 
+// sentCampaign sends a campaign to n seeded merchants with a worker that keeps running
+// (collecting receipts) until the test ends, and returns it once finished, with the
+// message each merchant got.
+func sentCampaign(t *testing.T, n int) (*Store, *logic.Service, Campaign, []string, map[string]*common.Message) {
+	t.Helper()
+	s, lg := openSQLiteT(t), newLogic(t)
+	ids := seed(t, s, lg, n)
+	c, err := s.CreateCampaign(t.Context(), staff, simpleSpec(ids...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := testWorker(s, &countingLogic{Logic: lg}, "w1")
+	w.Start()
+	t.Cleanup(func() { stop(t, w) })
+	if _, err := s.Start(t.Context(), staff, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	c = waitState(t, s, c.ID, StateFinished)
+	return s, lg, c, ids, inboxes(t, lg, c.ID, ids)
+}
+
 // inboxes checks every merchant of ids has exactly one message of campaign id, rendered for
 // them, and returns the messages by merchant.
 func inboxes(t *testing.T, lg *logic.Service, id string, ids []string) map[string]*common.Message {
@@ -476,20 +497,7 @@ func TestWorkerHoldsTheCap(t *testing.T) {
 
 // Deliveries and reads reported by logic reach the stats.
 func TestWorkerCollectsReceipts(t *testing.T) {
-	s, lg := openSQLiteT(t), newLogic(t)
-	ids := seed(t, s, lg, 30)
-	c, err := s.CreateCampaign(t.Context(), staff, simpleSpec(ids...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := testWorker(s, &countingLogic{Logic: lg}, "w1")
-	w.Start()
-	defer stop(t, w)
-	if _, err := s.Start(t.Context(), staff, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, s, c.ID, StateFinished)
-	msgs := inboxes(t, lg, c.ID, ids)
+	s, lg, c, ids, msgs := sentCampaign(t, 30)
 	// m0000..m0009 acknowledge delivery; m0000..m0004 also read.
 	for i := range 10 {
 		m := ids[i]
@@ -541,20 +549,7 @@ func TestWorkerCollectsReceipts(t *testing.T) {
 // When every message is read, the campaign leaves the receipts loop; its last reads are
 // still sampled for the chart.
 func TestWorkerSamplesLastReads(t *testing.T) {
-	s, lg := openSQLiteT(t), newLogic(t)
-	ids := seed(t, s, lg, 3)
-	c, err := s.CreateCampaign(t.Context(), staff, simpleSpec(ids...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := testWorker(s, lg, "w1")
-	w.Start()
-	defer stop(t, w)
-	if _, err := s.Start(t.Context(), staff, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, s, c.ID, StateFinished)
-	msgs := inboxes(t, lg, c.ID, ids)
+	s, lg, c, ids, msgs := sentCampaign(t, 3)
 	read := func(m string) {
 		if _, err := lg.Read(t.Context(), &logicgen.ReadRequest{UserId: m, ConvId: msgs[m].ConvId, ConvSeq: msgs[m].ConvSeq}); err != nil {
 			t.Fatal(err)
