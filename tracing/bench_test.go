@@ -4,8 +4,13 @@ import (
 	"context"
 	"testing"
 
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/ut"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Each benchmark starts and ends one root span with two attributes, as the IM path does
@@ -50,5 +55,38 @@ func benchSpan(b *testing.B, cfg Config, attrs trace.SpanStartEventOption) {
 	for b.Loop() {
 		_, span := tracer.Start(ctx, "im.send", attrs, trace.WithAttributes(AttrUser.String("m1001")))
 		span.End()
+	}
+}
+
+// The edge's middleware on a read answered at once (ut.PerformRequest, no network): what
+// the entry span costs a request, per sampling outcome, against a no-op provider.
+func BenchmarkHertzReadOff(b *testing.B) { benchHertzRead(b, nil, 200) }
+
+// BenchmarkHertzReadUnsampled: a read the ratio leaves out, answered well: nine in ten.
+func BenchmarkHertzReadUnsampled(b *testing.B) {
+	benchHertzRead(b, setup(b, Config{ReadSampleRatio: -1, StoreBytes: -1}), 200)
+}
+
+// BenchmarkHertzReadUnsampledFailed: the same read answered 502, kept for its error.
+func BenchmarkHertzReadUnsampledFailed(b *testing.B) {
+	benchHertzRead(b, setup(b, Config{ReadSampleRatio: -1}), 502)
+}
+
+// BenchmarkHertzReadSampled: a read kept, into the embedded store.
+func BenchmarkHertzReadSampled(b *testing.B) {
+	benchHertzRead(b, setup(b, Config{ReadSampleRatio: 1}), 200)
+}
+
+func benchHertzRead(b *testing.B, tr *Tracing, status int) {
+	var tp trace.TracerProvider = noop.NewTracerProvider()
+	if tr != nil {
+		tp = tr.Provider("edge")
+	}
+	h := server.New(server.WithDisablePrintRoute(true))
+	h.Use(HertzServer(tp, propagation.TraceContext{}, MarketingTraffic))
+	h.GET("/v1/credits", func(_ context.Context, c *app.RequestContext) { c.SetStatusCode(status) })
+	b.ReportAllocs()
+	for b.Loop() {
+		ut.PerformRequest(h.Engine, "GET", "http://example.com/v1/credits", nil)
 	}
 }

@@ -54,6 +54,13 @@ func (t childOnlyTracer) Start(ctx context.Context, name string, opts ...trace.S
 	return t.t.Start(ctx, name, opts...)
 }
 
+// startsNothing reports whether Start under ctx would start no span, so a caller can
+// skip describing it.
+func (t childOnlyTracer) startsNothing(ctx context.Context) bool {
+	sc := trace.SpanContextFromContext(ctx)
+	return !sc.IsValid() || !sc.IsSampled() && !sc.IsRemote()
+}
+
 // nonRecording is the unsampled parent standing in for a child that was not started: the
 // caller's End, attributes and status must not reach the parent, which may still be
 // recording (an entry span keeps errors of unsampled traces).

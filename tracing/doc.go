@@ -55,6 +55,14 @@
 // log line that carries the trace id. A span counts as an error through its status
 // (span.SetStatus(codes.Error, …)), not through RecordError alone.
 //
+// A read (TrafficRead) is the exception: its unsampled root is dropped, not recorded, and
+// HertzServer, which starts it, makes it again when the answer is a 5xx: a late span with
+// the ids the answer's traceresponse already named and the request's start time, which
+// the sampler then records (and the pipeline keeps for its error). Recording every
+// healthy read to find the few that fail was most of what tracing still cost the edge's
+// reads (BENCHMARKS.md 6.9). The ids come from this package's generator (the runtime's
+// per-thread random source), which also serves a late span its ids.
+//
 // On a 2-core development machine (go test -bench . ./tracing), per span started and
 // ended: about 3.0 µs unsampled but recorded (BenchmarkSpanChatUnsampled), 1.2 µs as a
 // no-op (BenchmarkSpanChatDropped), 6.4 µs sampled into a full embedded store

@@ -2,7 +2,10 @@ package tracing
 
 import (
 	"context"
+	"encoding/hex"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/protocol"
@@ -23,28 +26,38 @@ import (
 // and a process here has one provider per component.
 func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, traffic TrafficOf) app.HandlerFunc {
 	tracer := tp.Tracer(instrumentationName)
+	classes := newClassOptions(traffic)
 	return func(ctx context.Context, c *app.RequestContext) {
-		ctx = prop.Extract(ctx, hertzCarrier{&c.Request.Header})
+		parent := prop.Extract(ctx, hertzCarrier{&c.Request.Header})
 		method := string(c.Method())
 		route := c.FullPath()
 		name := method + " " + route
 		if route == "" {
 			name = method // unmatched: the raw path would make one name per URL
 		}
-		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(
-				attribute.String("http.request.method", method),
-				attribute.String("http.route", route),
-				attribute.String("url.path", string(c.Request.URI().Path())),
-				AttrTraffic.String(traffic(method)),
-			))
-		defer span.End()
-		if sc := span.SpanContext(); sc.IsValid() {
-			c.Header("traceresponse", "00-"+sc.TraceID().String()+"-"+sc.SpanID().String()+"-"+sc.TraceFlags().String())
+		// The sampler reads the traffic class; the rest describes a span that is kept, so
+		// a span the sampler drops (an unsampled read) never builds it.
+		class := classes.of(method)
+		start := time.Now()
+		ctx, span := tracer.Start(parent, name, serverKind, class)
+		defer func() { span.End() }() // the late span, when there is one
+		if span.IsRecording() {
+			describeRequest(span, method, route, c)
+		}
+		sc := span.SpanContext()
+		if sc.IsValid() {
+			c.Header("traceresponse", traceResponse(sc))
 			c.Set(hertzSpanContextKey, sc) // for HertzTraceID and HTTPMetrics' exemplars
 		}
 		c.Next(ctx)
 		status := c.Response.StatusCode()
+		if !span.IsRecording() && sc.IsValid() && status >= http.StatusInternalServerError {
+			// Dropped when the request came (a read the ratio left out), and it failed: the
+			// late span, with the ids the answer gave and the request's start, is what
+			// keeps the error (the sampler records it as any unsampled entry span).
+			_, span = tracer.Start(lateSpanContext(parent, sc), name, serverKind, trace.WithTimestamp(start), class)
+			describeRequest(span, method, route, c)
+		}
 		// An unsampled span that ends well is thrown away: describing it is wasted work
 		// (a tenth of the edge's tracing cost on a read).
 		if status >= http.StatusInternalServerError {
@@ -54,6 +67,58 @@ func HertzServer(tp trace.TracerProvider, prop propagation.TextMapPropagator, tr
 			span.SetAttributes(attribute.Int("http.response.status_code", status))
 		}
 	}
+}
+
+// describeRequest gives a kept server span the request's method, route and path.
+func describeRequest(span trace.Span, method, route string, c *app.RequestContext) {
+	span.SetAttributes(
+		attribute.String("http.request.method", method),
+		attribute.String("http.route", route),
+		attribute.String("url.path", string(c.Request.URI().Path())))
+}
+
+// serverKind is the option of every server span, made once.
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
+
+// classOptions are the start options carrying each HTTP method's traffic class, made once
+// per method seen (the methods a server answers are few) rather than on every request.
+type classOptions struct {
+	traffic TrafficOf
+	mu      sync.RWMutex
+	byVerb  map[string]trace.SpanStartEventOption
+}
+
+func newClassOptions(traffic TrafficOf) *classOptions {
+	return &classOptions{traffic: traffic, byVerb: map[string]trace.SpanStartEventOption{}}
+}
+
+func (o *classOptions) of(method string) trace.SpanStartEventOption {
+	o.mu.RLock()
+	opt, ok := o.byVerb[method]
+	o.mu.RUnlock()
+	if ok {
+		return opt
+	}
+	opt = trace.WithAttributes(AttrTraffic.String(o.traffic(method)))
+	o.mu.Lock()
+	if len(o.byVerb) < 64 { // a client inventing methods must not grow it
+		o.byVerb[method] = opt
+	}
+	o.mu.Unlock()
+	return opt
+}
+
+// traceResponse is the W3C traceresponse header of sc, formatted in one allocation.
+func traceResponse(sc trace.SpanContext) string {
+	var b [55]byte // "00-" 32 "-" 16 "-" 2
+	tid, sid := sc.TraceID(), sc.SpanID()
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	b[52] = '-'
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags())})
+	return string(b[:])
 }
 
 // HertzTraceID is the trace id of the request's server span (HertzServer), for handlers

@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -33,6 +34,10 @@ type httpClient struct {
 }
 
 func (c *httpClient) RoundTrip(req *http.Request) (*http.Response, error) {
+	if ct, ok := c.tracer.(childOnlyTracer); ok && ct.startsNothing(req.Context()) {
+		// Under an unsampled request (a read left out): no span, only its context passed on.
+		return c.base.RoundTrip(c.withContext(req.Context(), req))
+	}
 	name, attrs := c.describe(req)
 	port := 80
 	if p, err := strconv.Atoi(req.URL.Port()); err == nil {
@@ -47,14 +52,7 @@ func (c *httpClient) RoundTrip(req *http.Request) (*http.Response, error) {
 		attribute.String("url.full", req.URL.Redacted()))
 	ctx, span := c.tracer.Start(req.Context(), name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	defer span.End()
-	// RoundTrip must not modify the caller's request: the headers are copied before the
-	// trace context is added to them.
-	out := req.WithContext(ctx)
-	if trace.SpanContextFromContext(ctx).IsValid() {
-		out.Header = req.Header.Clone()
-		c.prop.Inject(ctx, propagation.HeaderCarrier(out.Header))
-	}
-	resp, err := c.base.RoundTrip(out)
+	resp, err := c.base.RoundTrip(c.withContext(ctx, req))
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
@@ -67,6 +65,22 @@ func (c *httpClient) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// withContext is req carrying ctx's trace context in its headers. RoundTrip must not
+// modify the caller's request, so the header map is copied; only the propagator's keys
+// are set in the copy, each to a new value, so the values themselves are shared.
+func (c *httpClient) withContext(ctx context.Context, req *http.Request) *http.Request {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return req
+	}
+	out := req.WithContext(ctx)
+	out.Header = make(http.Header, len(req.Header)+2)
+	for k, v := range req.Header {
+		out.Header[k] = v
+	}
+	c.prop.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	return out
 }
 
 // failed reports whether span already has status Error: base (the SOAP transport) may

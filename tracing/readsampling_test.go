@@ -2,7 +2,9 @@ package tracing
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
@@ -41,6 +43,58 @@ func TestMarketingReadsSampled(t *testing.T) {
 	}
 }
 
+// An unsampled read records nothing while it runs; when it fails, its span is made at the
+// end (late) under the ids its answer named and from the moment it came, described as a
+// kept span is, and kept for its error.
+func TestFailedReadKeptLate(t *testing.T) {
+	tr := setup(t, Config{ReadSampleRatio: -1})
+	h := server.New(server.WithDisablePrintRoute(true))
+	h.Use(HertzServer(tr.Provider("edge"), propagation.TraceContext{}, MarketingTraffic))
+	var recording []bool
+	var handled time.Time
+	h.GET("/v1/listings/:id/stats", func(ctx context.Context, c *app.RequestContext) {
+		recording = append(recording, trace.SpanFromContext(ctx).IsRecording())
+		handled = time.Now()
+		if c.Param("id") == "bad" {
+			c.SetStatusCode(502)
+		}
+	})
+	before := time.Now()
+	ok := ut.PerformRequest(h.Engine, "GET", "http://example.com/v1/listings/good/stats", nil)
+	bad := ut.PerformRequest(h.Engine, "GET", "http://example.com/v1/listings/bad/stats", nil)
+	if len(recording) != 2 || recording[0] || recording[1] {
+		t.Fatalf("the reads' spans were recording while they ran: %v", recording)
+	}
+	for _, w := range []*ut.ResponseRecorder{ok, bad} {
+		if tp := w.Header().Get("traceresponse"); len(tp) != 55 || !strings.HasSuffix(tp, "-00") {
+			t.Errorf("traceresponse %q, want an unsampled W3C traceresponse", tp)
+		}
+	}
+	tid, err := trace.TraceIDFromHex(strings.Split(bad.Header().Get("traceresponse"), "-")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found := tr.Store().Get(tid)
+	if !found || len(got.Spans) != 1 {
+		t.Fatalf("the failed read's trace %s: found %v, %+v", tid, found, got)
+	}
+	sp := got.Spans[0]
+	if want := strings.Split(bad.Header().Get("traceresponse"), "-")[2]; sp.SpanID != want {
+		t.Errorf("the late span is %s, the answer named %s", sp.SpanID, want)
+	}
+	if sp.Status != "error" || sp.Name != "GET /v1/listings/:id/stats" || sp.Kind != "server" ||
+		sp.Attributes["http.route"] != "/v1/listings/:id/stats" || sp.Attributes["url.path"] != "/v1/listings/bad/stats" ||
+		sp.Attributes["http.response.status_code"] != int64(502) || sp.Attributes[string(AttrKeptFor)] != KeptForError {
+		t.Errorf("the late span: %+v", sp)
+	}
+	if sp.Start.Before(before) || !sp.Start.Before(handled) {
+		t.Errorf("the late span starts at %v, want when the request came (between %v and %v)", sp.Start, before, handled)
+	}
+	if n := len(tr.Store().List(Query{Service: "edge"})); n != 1 {
+		t.Errorf("%d traces stored, want the failed read's only", n)
+	}
+}
+
 func TestSamplerReadRatio(t *testing.T) {
 	const roots, ratio = 4000, 0.25
 	tr := setup(t, Config{ReadSampleRatio: ratio, ChatSampleRatio: -1, StoreBytes: -1})
@@ -75,4 +129,29 @@ func TestMarketingTraffic(t *testing.T) {
 
 func startAttr(class string) trace.SpanStartEventOption {
 	return trace.WithAttributes(AttrTraffic.String(class))
+}
+
+// A read's root left out by the ratio is dropped, not recorded; started late (with the
+// ids it had), it is recorded like any unsampled entry span, under those ids.
+func TestSamplerDropsUnsampledReadsUntilLate(t *testing.T) {
+	tr := setup(t, Config{ReadSampleRatio: -1, StoreBytes: -1})
+	tracer := tr.Provider("edge").Tracer("test")
+	_, span := tracer.Start(context.Background(), "GET /v1/credits", startAttr(TrafficRead))
+	sc := span.SpanContext()
+	if span.IsRecording() || !sc.IsValid() || sc.IsSampled() {
+		t.Fatalf("an unsampled read: recording %v, span context %v", span.IsRecording(), sc)
+	}
+	span.End()
+	_, late := tracer.Start(lateSpanContext(context.Background(), sc), "GET /v1/credits", startAttr(TrafficRead))
+	defer late.End()
+	if !late.IsRecording() || late.SpanContext().TraceID() != sc.TraceID() || late.SpanContext().SpanID() != sc.SpanID() ||
+		late.SpanContext().IsSampled() {
+		t.Errorf("the late span: recording %v, %v, want recording, unsampled, with the ids of %v", late.IsRecording(), late.SpanContext(), sc)
+	}
+	// Chat keeps recording its unsampled roots; fresh ids are valid and differ.
+	_, chat := tracer.Start(context.Background(), "im.send", startAttr(TrafficChat))
+	defer chat.End()
+	if !chat.IsRecording() || chat.SpanContext().TraceID() == sc.TraceID() {
+		t.Errorf("an unsampled chat root: recording %v, trace %v", chat.IsRecording(), chat.SpanContext().TraceID())
+	}
 }

@@ -13,6 +13,13 @@ import (
 // span of the trace in this process) are RecordOnly, so that an error reaching them can
 // still be kept (see errorKeeper); the spans below them in the process are dropped, since
 // recording every span of every unsampled trace doubled what tracing cost.
+//
+// A read's root (TrafficRead) left out by the ratio is dropped too: HertzServer, which
+// starts it, makes it again when the answer is a server error (a late span, with the same
+// ids and start time), which is then RecordOnly like any unsampled entry span. Nothing
+// below a read's entry span is recorded when it is unsampled, so its answer is the only
+// error it can keep, and recording every healthy read to find the few failed ones was
+// most of what tracing cost the edge's reads.
 type sampler struct {
 	chat, read           sdktrace.Sampler
 	chatRatio, readRatio float64
@@ -42,16 +49,20 @@ func (s sampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingRe
 		return res
 	}
 	var ratio sdktrace.Sampler
+	unsampled := s.unsampled
 	switch traffic(p) {
 	case TrafficChat:
 		ratio = s.chat
 	case TrafficRead:
 		ratio = s.read
+		if !isLate(p.ParentContext) {
+			unsampled = sdktrace.Drop
+		}
 	default:
 		return res
 	}
 	if ratio.ShouldSample(p).Decision != sdktrace.RecordAndSample {
-		res.Decision = s.unsampled
+		res.Decision = unsampled
 	}
 	return res
 }

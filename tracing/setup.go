@@ -109,6 +109,7 @@ func (t *Tracing) Provider(component string) trace.TracerProvider {
 	p := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(componentResource(t.resource, component)),
 		sdktrace.WithSampler(t.sampler),
+		sdktrace.WithIDGenerator(idGenerator{}),
 		sdktrace.WithSpanProcessor(t.pipeline),
 	)
 	t.providers[component] = p
