@@ -11,6 +11,7 @@
 #   default  nothing set (chat roots and the edge's reads kept at 0.1, entry spans of the rest
 #            recorded; paid and state-changing marketing actions kept)
 #   full     --trace-chat-ratio 1 --trace-read-ratio 1 (every trace kept)
+#   off2     as off: MODES='off off2' measures the bench's own floor, two identical servers
 #   drop     OTEL_TRACES_SAMPLER=parentbased_traceidratio, ARG 0.1: 10% of traces kept,
 #            the rest no-op spans (what tracing.Config.DropUnsampled gives chat; it samples
 #            marketing at 10% too, so it is meant for PARTS=im)
@@ -74,7 +75,7 @@ start() {
 		-u OTEL_EXPORTER_OTLP_ENDPOINT -u OTEL_EXPORTER_OTLP_TRACES_ENDPOINT -u REDIS_ADDR -u DATABASE_URL
 		"${EXTRA[@]}")
 	case $mode in
-	off) env+=(OTEL_SDK_DISABLED=true) ;;
+	off | off2) env+=(OTEL_SDK_DISABLED=true) ;;
 	default) ;;
 	full) set -- "$@" --trace-chat-ratio 1 --trace-read-ratio 1 ;;
 	drop) env+=(OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1) ;;
