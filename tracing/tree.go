@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -16,6 +17,9 @@ type Trace struct {
 	// Spans are the top-level spans: the root, then orphans whose parent the store does
 	// not hold, by start time.
 	Spans []*Node `json:"spans"`
+	// Resources are the resources the spans came from (service.version, host.name…),
+	// each once, by the key a Node's Resource names ("r1", "r2"… in order of first use).
+	Resources map[string]map[string]any `json:"resources,omitempty"`
 }
 
 // Node is one span in a Trace. Offsets are from the trace's start.
@@ -34,6 +38,9 @@ type Node struct {
 	Attributes    map[string]any `json:"attributes,omitempty"`
 	Events        []Event        `json:"events,omitempty"`
 	Children      []*Node        `json:"children,omitempty"`
+	Resource      string         `json:"resource,omitempty"` // its key in Trace.Resources
+
+	res *spanResource
 }
 
 // Event is a span event.
@@ -61,7 +68,33 @@ func (s *Store) Get(id trace.TraceID) (*Trace, bool) {
 	spans := slices.Clone(e.spans)
 	s.mu.Unlock()
 	t.Spans = buildTree(spans, t.Start)
+	t.nameResources()
 	return t, true
+}
+
+// nameResources lists the resources of t's spans in t.Resources, each once (the store
+// shares one copy among the spans of a resource), and names each span's.
+func (t *Trace) nameResources() {
+	keys := map[*spanResource]string{}
+	var walk func(ns []*Node)
+	walk = func(ns []*Node) {
+		for _, n := range ns {
+			if n.res != nil && n.res.set.Len() > 0 {
+				k, ok := keys[n.res]
+				if !ok {
+					k = "r" + strconv.Itoa(len(keys)+1)
+					keys[n.res] = k
+					if t.Resources == nil {
+						t.Resources = map[string]map[string]any{}
+					}
+					t.Resources[k] = attrMap(n.res.set.ToSlice())
+				}
+				n.Resource = k
+			}
+			walk(n.Children)
+		}
+	}
+	walk(t.Spans)
 }
 
 // buildTree arranges spans under their parents. A span whose parent is missing (not
@@ -137,6 +170,7 @@ func nodeOf(r *record, start time.Time) *Node {
 		Status:        statusName(r.status),
 		StatusMessage: r.statusMessage,
 		Attributes:    attrMap(r.attrs),
+		res:           r.resource,
 	}
 	if r.parentID.IsValid() {
 		n.ParentID = r.parentID.String()

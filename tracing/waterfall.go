@@ -26,7 +26,8 @@ import (
 // The list takes the JSON list's filters (see Handler) and links each trace to its
 // waterfall: one row per span, indented by depth, with a bar placed by the span's start
 // offset and sized by its duration relative to the trace, error spans marked, and each
-// span's attributes and events under a <details>. The map is the ServiceMap as a table.
+// span's attributes and events, and the resource of the process it came from, under a
+// <details>. The map is the ServiceMap as a table.
 // Span data arrives from other processes (OTLP ingest), so everything is escaped by
 // html/template. Bad filters or ids answer 400, an unknown trace 404, both as HTML. The
 // pages carry a log-out button posting to /admin/logout; the admin server mounting them
@@ -122,6 +123,7 @@ type waterfallRow struct {
 	StatusMessage string
 	Attributes    []attrRow
 	Events        []eventRow
+	Resource      []attrRow // the attributes of the process it came from
 }
 
 type attrRow struct{ Key, Value string }
@@ -239,7 +241,9 @@ func waterfall(t *Trace, limit int) (rows []waterfallRow, hidden int) {
 			if len(rows) == limit {
 				hidden++
 			} else {
-				rows = append(rows, rowOf(n, t.Duration))
+				row := rowOf(n, t.Duration)
+				row.Resource = attrRows(t.Resources[n.Resource])
+				rows = append(rows, row)
 			}
 			walk(n.Children)
 		}
