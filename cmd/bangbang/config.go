@@ -277,9 +277,13 @@ func (f *flagSet) adminTLS(c *config) {
 	f.str(&c.AdminKey, "admin-tls-key", "PEM private key file of --admin-tls-cert")
 }
 
+// certRecheck is how often the staff API's certificate files are looked at for a renewal.
+const certRecheck = 30 * time.Second
+
 // loadAdminTLS loads the staff API's certificate into c.adminTLS: nil when neither flag
 // is set (plain HTTP, for a proxy that ends TLS), an error when only one is or the files
-// do not load. It runs before anything starts, so a bad certificate stops nothing.
+// do not load. It runs before anything starts, so a bad certificate stops nothing. The
+// files are loaded again when they change (certReloader).
 func (c *config) loadAdminTLS() error {
 	if c.AdminCert == "" && c.AdminKey == "" {
 		return nil
@@ -287,10 +291,10 @@ func (c *config) loadAdminTLS() error {
 	if c.AdminCert == "" || c.AdminKey == "" {
 		return errors.New("--admin-tls-cert and --admin-tls-key go together: set both or neither")
 	}
-	cert, err := tls.LoadX509KeyPair(c.AdminCert, c.AdminKey)
+	certs, err := newCertReloader(c.AdminCert, c.AdminKey, certRecheck)
 	if err != nil {
 		return fmt.Errorf("admin TLS: %w", err)
 	}
-	c.adminTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	c.adminTLS = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	return nil
 }

@@ -198,16 +198,22 @@ func (s *Server) answers() bool {
 
 // ownCertificate is the TLS configuration of a probe of this server's own listener: the
 // address it dials is rarely a name the certificate holds, so rather than verifying a
-// name, it accepts only a certificate the server itself was given (any, when it picks
-// them per connection with GetCertificate).
+// name, it accepts only a certificate the server itself serves: one of its Certificates,
+// or what its GetCertificate gives now (any, when it has neither).
 func ownCertificate(server *tls.Config) *tls.Config {
 	return &tls.Config{
 		InsecureSkipVerify: true, // the peer is checked below, against our own certificates
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(server.Certificates) == 0 {
+			own := server.Certificates
+			if len(own) == 0 && server.GetCertificate != nil {
+				if c, err := server.GetCertificate(&tls.ClientHelloInfo{}); err == nil && c != nil {
+					own = []tls.Certificate{*c}
+				}
+			}
+			if len(own) == 0 {
 				return nil
 			}
-			for _, c := range server.Certificates {
+			for _, c := range own {
 				if len(raw) > 0 && len(c.Certificate) > 0 && bytes.Equal(raw[0], c.Certificate[0]) {
 					return nil
 				}

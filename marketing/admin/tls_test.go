@@ -67,6 +67,10 @@ func TestOwnCertificate(t *testing.T) {
 	if err := verify(other.Certificate, nil); err == nil {
 		t.Error("another certificate accepted")
 	}
+	byFunc := ownCertificate(&tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &mine, nil }})
+	if byFunc.VerifyPeerCertificate(mine.Certificate, nil) != nil || byFunc.VerifyPeerCertificate(other.Certificate, nil) == nil {
+		t.Error("with GetCertificate, the probe does not hold the peer to what it gives")
+	}
 	if err := ownCertificate(&tls.Config{}).VerifyPeerCertificate(other.Certificate, nil); err != nil {
 		t.Errorf("with certificates chosen per connection, any: %v", err)
 	}
