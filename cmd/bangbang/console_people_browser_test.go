@@ -136,10 +136,10 @@ func TestConsoleMerchantsKeysAuditInBrowser(t *testing.T) {
 		t.Errorf("the duplicate: name %q, merchant ids %q", name, ids)
 	}
 
-	// The list follows a running campaign without being reloaded: 10 merchants at 2 a
-	// second take about 5 s.
+	// The list follows a running campaign without being reloaded: 10 merchants at 1 a
+	// second take about 10 s, time enough to see it running first on a loaded machine.
 	var slow campaign.Campaign
-	if st := api.json("POST", "/admin/v1/campaigns", campaign.Spec{Name: "slow one", Rate: 2,
+	if st := api.json("POST", "/admin/v1/campaigns", campaign.Spec{Name: "slow one", Rate: 1,
 		Audience: campaign.Audience{MerchantIDs: []string{"m1011", "m1012", "m1013", "m1014", "m1015", "m1016", "m1017", "m1018", "m1019", "m1020"}},
 		Message:  campaign.Message{Title: "Hi", Body: "b"}}, &slow); st != 201 {
 		t.Fatalf("create campaign: %d", st)
