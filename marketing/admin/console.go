@@ -61,6 +61,15 @@ var consoleAssets = mustConsoleAssets(map[string]string{
 	"console.css": "text/css; charset=utf-8",
 })
 
+// consoleAssetURLs are the assets' versioned URLs, by file name, as the pages link them.
+var consoleAssetURLs = func() map[string]string {
+	urls := map[string]string{}
+	for name, a := range consoleAssets {
+		urls[name] = a.route + "?v=" + a.version
+	}
+	return urls
+}()
+
 func mustConsoleAssets(types map[string]string) map[string]consoleAsset {
 	out := map[string]consoleAsset{}
 	for name, ct := range types {
@@ -101,6 +110,16 @@ var consoleFuncs = template.FuncMap{
 	"join":       func(sep string, v []string) string { return strings.Join(v, sep) },
 	"auditLink":  auditLink,
 	"prettyJSON": prettyJSON,
+	"trail": func(entries []campaign.AuditEntry, traces bool) auditTrail {
+		return auditTrail{Entries: entries, Traces: traces}
+	},
+}
+
+// auditTrail is what the layout's "audit-trail" template shows: a thing's newest audit
+// entries, their traces linked when the trace pages are served.
+type auditTrail struct {
+	Entries []campaign.AuditEntry
+	Traces  bool
 }
 
 // prettyJSON indents a stored JSON document for reading, with the characters JSON
@@ -177,10 +196,8 @@ func serveAsset(a consoleAsset) app.HandlerFunc {
 func (s *Server) render(ctx context.Context, c *app.RequestContext, status int, page string, data any) {
 	a := actor(ctx, c)
 	v := consoleView{Page: page, Actor: a, CSRF: CSRFToken(c), CanAuthor: a.Role.Allows(campaign.PermAuthor),
-		CanSend: a.Role.Allows(campaign.PermSend), CanManage: a.Role.Allows(campaign.PermManage), Traces: s.deps.Traces != nil, Assets: map[string]string{}, Data: data}
-	for name, as := range consoleAssets {
-		v.Assets[name] = as.route + "?v=" + as.version
-	}
+		CanSend: a.Role.Allows(campaign.PermSend), CanManage: a.Role.Allows(campaign.PermManage), Traces: s.deps.Traces != nil,
+		Assets: consoleAssetURLs, Data: data}
 	var buf bytes.Buffer
 	if err := consoleTemplates[page].ExecuteTemplate(&buf, "layout.tmpl", v); err != nil {
 		s.log.ErrorContext(ctx, "console page not rendered", "page", page, "err", err)

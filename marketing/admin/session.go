@@ -58,12 +58,6 @@ func (ss *sessions) start(actor campaign.Actor) string {
 	return token
 }
 
-// lookup returns the actor of the live session token names.
-func (ss *sessions) lookup(token string) (campaign.Actor, bool) {
-	s, ok := ss.get(token)
-	return s.actor, ok
-}
-
 // get returns the live session token names.
 func (ss *sessions) get(token string) (session, bool) {
 	if token == "" {

@@ -10,7 +10,7 @@ import (
 var viewer = campaign.Actor{KeyID: "key_v", Name: "viewer", Role: campaign.RoleViewer}
 
 func valid(ss *sessions, token string) bool {
-	_, ok := ss.lookup(token)
+	_, ok := ss.get(token)
 	return ok
 }
 
@@ -85,9 +85,9 @@ func TestSessionRemembersTheActor(t *testing.T) {
 	ss, _ := testSessions(10)
 	sender := campaign.Actor{KeyID: "key_s", Name: "sender", Role: campaign.RoleSender, TraceID: "0af7651916cd43dd8448eb211c80319c"}
 	v, s1, s2 := ss.start(viewer), ss.start(sender), ss.start(sender)
-	got, ok := ss.lookup(s1)
-	if !ok || got != (campaign.Actor{KeyID: "key_s", Name: "sender", Role: campaign.RoleSender}) {
-		t.Fatalf("session actor %+v %v; want the sender without a trace id", got, ok)
+	sess, ok := ss.get(s1)
+	if got := sess.actor; !ok || got != (campaign.Actor{KeyID: "key_s", Name: "sender", Role: campaign.RoleSender}) {
+		t.Fatalf("session actor %+v %v; want the sender without a trace id", sess.actor, ok)
 	}
 	ss.closeKey("key_s")
 	if valid(ss, s1) || valid(ss, s2) || !valid(ss, v) || ss.len() != 1 {
