@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -80,32 +79,28 @@ func describeRequest(span trace.Span, method, route string, c *app.RequestContex
 // serverKind is the option of every server span, made once.
 var serverKind = trace.WithSpanKind(trace.SpanKindServer)
 
-// classOptions are the start options carrying each HTTP method's traffic class, made once
-// per method seen (the methods a server answers are few) rather than on every request.
+// classOptions are the start options carrying each standard HTTP method's traffic class,
+// made once when the middleware is, and read without a lock; another method (which no
+// route serves) gets its option made on the request.
 type classOptions struct {
 	traffic TrafficOf
-	mu      sync.RWMutex
 	byVerb  map[string]trace.SpanStartEventOption
 }
 
-func newClassOptions(traffic TrafficOf) *classOptions {
-	return &classOptions{traffic: traffic, byVerb: map[string]trace.SpanStartEventOption{}}
+func newClassOptions(traffic TrafficOf) classOptions {
+	o := classOptions{traffic: traffic, byVerb: map[string]trace.SpanStartEventOption{}}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions} {
+		o.byVerb[m] = trace.WithAttributes(AttrTraffic.String(traffic(m)))
+	}
+	return o
 }
 
-func (o *classOptions) of(method string) trace.SpanStartEventOption {
-	o.mu.RLock()
-	opt, ok := o.byVerb[method]
-	o.mu.RUnlock()
-	if ok {
+func (o classOptions) of(method string) trace.SpanStartEventOption {
+	if opt, ok := o.byVerb[method]; ok {
 		return opt
 	}
-	opt = trace.WithAttributes(AttrTraffic.String(o.traffic(method)))
-	o.mu.Lock()
-	if len(o.byVerb) < 64 { // a client inventing methods must not grow it
-		o.byVerb[method] = opt
-	}
-	o.mu.Unlock()
-	return opt
+	return trace.WithAttributes(AttrTraffic.String(o.traffic(method)))
 }
 
 // traceResponse is the W3C traceresponse header of sc, formatted in one allocation.
