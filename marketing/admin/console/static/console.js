@@ -8,14 +8,18 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
 
   // api calls the JSON API and resolves to {ok, status, data}; data is the parsed body,
-  // for an error the API's {code, message, field, ...}.
-  function api(method, path, body) {
+  // for an error the API's {code, message, field, ...}. body is sent as JSON, unless
+  // contentType is given: then it goes as it is (a file to import).
+  function api(method, path, body, contentType) {
     var opts = {
       method: method,
       credentials: 'same-origin',
       headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf }
     };
-    if (body !== undefined) {
+    if (contentType) {
+      opts.headers['Content-Type'] = contentType;
+      opts.body = body;
+    } else if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = JSON.stringify(body);
     }
@@ -501,17 +505,7 @@
       $('import-status').textContent = 'Importing ' + file.name + '…';
       $('import-report').hidden = true;
       // The file is the body as it is: the server reads it as a stream.
-      fetch('/admin/v1/merchants/import', {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Accept': 'application/json', 'Content-Type': importType(file), 'X-CSRF-Token': csrf },
-        body: file
-      }).then(function (resp) {
-        return resp.json().then(function (data) { return { ok: resp.ok, status: resp.status, data: data }; },
-          function () { return { ok: false, status: resp.status, data: { message: 'The server answered ' + resp.status + '.' } }; });
-      }, function () {
-        return { ok: false, status: 0, data: { message: 'The server could not be reached.' } };
-      }).then(function (r) {
+      api('POST', '/admin/v1/merchants/import', file, importType(file)).then(function (r) {
         submit.disabled = false;
         $('import-status').textContent = '';
         if (!r.ok) {
