@@ -148,6 +148,9 @@ func TestSamplerDropsUnsampledReadsUntilLate(t *testing.T) {
 		late.SpanContext().IsSampled() {
 		t.Errorf("the late span: recording %v, %v, want recording, unsampled, with the ids of %v", late.IsRecording(), late.SpanContext(), sc)
 	}
+	if d := tr.sampler.Description(); !strings.Contains(d, "unsampled entry spans recorded, unsampled reads dropped (a failed one made late, recorded)") {
+		t.Errorf("the sampler describes itself as %q", d)
+	}
 	// Chat keeps recording its unsampled roots; fresh ids are valid and differ.
 	_, chat := tracer.Start(context.Background(), "im.send", startAttr(TrafficChat))
 	defer chat.End()

@@ -72,8 +72,8 @@ func (s sampler) Description() string {
 	if s.unsampled == sdktrace.Drop {
 		unsampled = "dropped"
 	}
-	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, read roots %g, other roots 1; unsampled entry spans %s}",
-		s.chatRatio, s.readRatio, unsampled)
+	return fmt.Sprintf("BangbangSampler{parent-based; chat roots %g, read roots %g, other roots 1; unsampled entry spans %s, "+
+		"unsampled reads dropped (a failed one made late, %s)}", s.chatRatio, s.readRatio, unsampled, unsampled)
 }
 
 // traffic is the root span's AttrTraffic, "" without one.
