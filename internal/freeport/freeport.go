@@ -40,9 +40,13 @@ func pick(limit int) (string, error) {
 		defer ln.Close()
 		return ln.Addr().String(), nil
 	}
+	// From a random port, every port of the range in turn: concurrent tests rarely start
+	// at the same place, and a free port is found whenever there is one.
 	var last error
-	for range 200 {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lowest+rand.IntN(limit-lowest)))
+	n := limit - lowest
+	start := rand.IntN(n)
+	for i := range n {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lowest+(start+i)%n))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			last = err
