@@ -213,9 +213,19 @@ func (s *Server) campaignProgress(ctx context.Context, c *app.RequestContext) {
 	c.JSON(http.StatusOK, map[string]any{"points": points})
 }
 
-// recipientStatuses are the statuses GET .../recipients filters by.
-var recipientStatuses = map[string]campaign.RecipientStatus{"pending": campaign.RecipientPending,
-	"sent": campaign.RecipientSent, "failed": campaign.RecipientFailed, "skipped": campaign.RecipientSkipped}
+// recipientStatusOrder is every recipient status, in a recipient's life order; the console
+// offers them as tabs.
+var recipientStatusOrder = []campaign.RecipientStatus{campaign.RecipientPending, campaign.RecipientSent,
+	campaign.RecipientFailed, campaign.RecipientSkipped}
+
+// recipientStatuses are the statuses GET .../recipients filters by, by name.
+var recipientStatuses = func() map[string]campaign.RecipientStatus {
+	m := map[string]campaign.RecipientStatus{}
+	for _, st := range recipientStatusOrder {
+		m[st.String()] = st
+	}
+	return m
+}()
 
 // campaignRecipients serves GET /admin/v1/campaigns/{id}/recipients: its fixed audience
 // in send order, a page at a time.

@@ -261,8 +261,8 @@ func (s *Server) campaignsPage(ctx context.Context, c *app.RequestContext) {
 // recipientsView is a page of a campaign's recipients.
 type recipientsView struct {
 	Campaign   campaign.Campaign
-	Status     string   // the status shown, "" every one
-	Statuses   []string // the filters offered
+	Status     string                     // the status shown, "" every one
+	Statuses   []campaign.RecipientStatus // the filters offered
 	Recipients []campaign.Recipient
 	Next       string // the URL of the next page, "" on the last
 }
@@ -277,7 +277,7 @@ func (s *Server) recipientsPage(ctx context.Context, c *app.RequestContext) {
 		s.pageFail(ctx, c, "campaign "+id, err)
 		return
 	}
-	v := recipientsView{Campaign: cp, Status: c.Query("status"), Statuses: []string{"pending", "sent", "failed", "skipped"}}
+	v := recipientsView{Campaign: cp, Status: c.Query("status"), Statuses: recipientStatusOrder}
 	var status *campaign.RecipientStatus
 	if v.Status != "" {
 		st, ok := recipientStatuses[v.Status]
