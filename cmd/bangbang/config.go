@@ -21,40 +21,40 @@ import (
 // config is every setting of every command, with its default. Each command registers the
 // fields it uses as flags; a flag's default comes from its BANGBANG_* variable when set.
 type config struct {
-	DataDir     string                  // --data-dir: what the embedded defaults write; default ./data
-	DatabaseURL string                  // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
-	RedisAddr   string                  // REDIS_ADDR: route table in Redis; "" means in-process
-	RedisPrefix string                  // --redis-prefix: starts every key this deployment writes; default "bb:"
-	Etcd        string                  // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
-	EtcdPrefix  string                  // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
-	resolver    kitexdiscovery.Resolver // etcdResolver's, once made
-	TCPAddr     string                  // --tcp-addr: IM TCP listener; default :8800
-	WSAddr      string                  // --ws-addr: IM WebSocket listener (path /ws); default :8801
-	EdgeAddr    string                  // --edge-addr: merchant HTTP API; default :8700
-	AdminAddr   string                  // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
-	AdminCert   string                  // --admin-tls-cert: PEM certificate chain; with --admin-tls-key the staff API speaks HTTPS only
-	AdminKey    string                  // --admin-tls-key: PEM private key of --admin-tls-cert
-	adminTLS    *tls.Config             // loadAdminTLS's, once loaded
-	MetricsAddr string                  // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
-	LogicAddr   string                  // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
-	PushAddr    string                  // --push-addr: gateway push Kitex listener; default :8901
-	Node        string                  // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
-	PublicHost  string                  // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
-	TokenSecret string                  // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
-	TokenTTL    time.Duration           // --token-ttl: token lifetime; default 24h
-	IOModel     string                  // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
-	UpgradeWait time.Duration           // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
-	AddrCap     int                     // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
-	FrameRate   float64                 // --frame-rate: frames per second per IM connection; default 50
-	FrameBurst  int                     // --frame-burst: default 100
-	SendWindow  int                     // --send-window: SENDs a connection may have unanswered; default 32
-	LoginsBound int                     // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
-	Heartbeat   time.Duration           // --heartbeat-interval: what clients keep; gateways renew routes that often, logic keeps them 3× as long; default 30s
-	Demo        bool                    // --demo: seed demo users (all and logic)
-	DemoUsers   int                     // --demo-users: how many merchants and customers --demo seeds; default 20
-	LogLevel    string                  // --log-level: debug, info, warn, error; default info
-	ChatRatio   float64                 // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
-	ReadRatio   float64                 // --trace-read-ratio: share of read-only marketing requests traced, in [0, 1]; default 0.1
+	DataDir      string                  // --data-dir: what the embedded defaults write; default ./data
+	DatabaseURL  string                  // DATABASE_URL: PostgreSQL; "" means SQLite under DataDir
+	RedisAddr    string                  // REDIS_ADDR: route table in Redis; "" means in-process
+	RedisPrefix  string                  // --redis-prefix: starts every key this deployment writes; default "bb:"
+	Etcd         string                  // --etcd or ETCD_ENDPOINTS: comma-separated etcd endpoints; "" means static addresses
+	EtcdPrefix   string                  // --etcd-prefix: key prefix of this deployment in etcd; default "bangbang"
+	resolver     kitexdiscovery.Resolver // etcdResolver's, once made
+	TCPAddr      string                  // --tcp-addr: IM TCP listener; default :8800
+	WSAddr       string                  // --ws-addr: IM WebSocket listener (path /ws); default :8801
+	EdgeAddr     string                  // --edge-addr: merchant HTTP API; default :8700
+	AdminAddr    string                  // --admin-addr: staff API; default 127.0.0.1:8701 (loopback: expose it with --admin-addr :8701)
+	AdminTLSCert string                  // --admin-tls-cert: PEM certificate chain; with --admin-tls-key the staff API speaks HTTPS only
+	AdminTLSKey  string                  // --admin-tls-key: PEM private key of --admin-tls-cert
+	adminTLS     *tls.Config             // loadAdminTLS's, once loaded
+	MetricsAddr  string                  // --metrics-addr: /metrics, /healthz and /readyz of a process without the staff API; default per command on 127.0.0.1, "-" none
+	LogicAddr    string                  // --logic-addr: logic Kitex listener (logic) or target (gateway, edge); default :8900
+	PushAddr     string                  // --push-addr: gateway push Kitex listener; default :8901
+	Node         string                  // --node: the address logic dials for this gateway's pushes; default 127.0.0.1:<push port>
+	PublicHost   string                  // --public-host: host named in /v1/login's IM addresses; default 127.0.0.1
+	TokenSecret  string                  // --token-secret: HMAC key (>= 32 bytes) shared by edge and gateways; default: generated once into DataDir
+	TokenTTL     time.Duration           // --token-ttl: token lifetime; default 24h
+	IOModel      string                  // --io: gateway TCP I/O model, goroutine or netpoll; default goroutine (BENCHMARKS.md 1.3)
+	UpgradeWait  time.Duration           // --ws-upgrade-timeout: the whole WebSocket upgrade request must arrive within it; default 5s
+	AddrCap      int                     // --max-conns-per-addr: IM connections one client address may hold per gateway; default 256, 0 no cap
+	FrameRate    float64                 // --frame-rate: frames per second per IM connection; default 50
+	FrameBurst   int                     // --frame-burst: default 100
+	SendWindow   int                     // --send-window: SENDs a connection may have unanswered; default 32
+	LoginsBound  int                     // --max-logins-in-flight: first AUTHs a gateway has at logic at once; default 128, 0 no bound
+	Heartbeat    time.Duration           // --heartbeat-interval: what clients keep; gateways renew routes that often, logic keeps them 3× as long; default 30s
+	Demo         bool                    // --demo: seed demo users (all and logic)
+	DemoUsers    int                     // --demo-users: how many merchants and customers --demo seeds; default 20
+	LogLevel     string                  // --log-level: debug, info, warn, error; default info
+	ChatRatio    float64                 // --trace-chat-ratio: share of chat requests traced, in [0, 1]; default 0.1
+	ReadRatio    float64                 // --trace-read-ratio: share of read-only marketing requests traced, in [0, 1]; default 0.1
 }
 
 func defaults() config {
@@ -273,8 +273,8 @@ func (f *flagSet) edgeFlags(c *config) {
 
 // adminTLS binds the staff API's certificate flags.
 func (f *flagSet) adminTLS(c *config) {
-	f.str(&c.AdminCert, "admin-tls-cert", "PEM certificate (chain) file: the staff API speaks HTTPS only, session cookies Secure")
-	f.str(&c.AdminKey, "admin-tls-key", "PEM private key file of --admin-tls-cert")
+	f.str(&c.AdminTLSCert, "admin-tls-cert", "PEM certificate (chain) file: the staff API speaks HTTPS only, session cookies Secure")
+	f.str(&c.AdminTLSKey, "admin-tls-key", "PEM private key file of --admin-tls-cert")
 }
 
 // certRecheck is how often the staff API's certificate files are looked at for a renewal.
@@ -285,13 +285,13 @@ const certRecheck = 30 * time.Second
 // do not load. It runs before anything starts, so a bad certificate stops nothing. The
 // files are loaded again when they change (certReloader).
 func (c *config) loadAdminTLS() error {
-	if c.AdminCert == "" && c.AdminKey == "" {
+	if c.AdminTLSCert == "" && c.AdminTLSKey == "" {
 		return nil
 	}
-	if c.AdminCert == "" || c.AdminKey == "" {
+	if c.AdminTLSCert == "" || c.AdminTLSKey == "" {
 		return errors.New("--admin-tls-cert and --admin-tls-key go together: set both or neither")
 	}
-	certs, err := newCertReloader(c.AdminCert, c.AdminKey, certRecheck)
+	certs, err := newCertReloader(c.AdminTLSCert, c.AdminTLSKey, certRecheck)
 	if err != nil {
 		return fmt.Errorf("admin TLS: %w", err)
 	}
