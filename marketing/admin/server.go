@@ -8,10 +8,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -26,6 +24,7 @@ import (
 
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
 	"github.com/bangbang-im/bangbang/internal/health"
+	"github.com/bangbang-im/bangbang/internal/hertzstart"
 	"github.com/bangbang-im/bangbang/internal/profiles"
 	"github.com/bangbang-im/bangbang/marketing/campaign"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
@@ -92,7 +91,7 @@ type Server struct {
 	maxImport int64
 	ln        net.Listener
 	h         *server.Hertz
-	done      chan struct{}
+	done      <-chan struct{} // closed when the server has stopped
 }
 
 // New checks cfg; Start binds.
@@ -128,7 +127,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Server{cfg: cfg, deps: deps, log: deps.Logger, keys: keys, keyCache: newKeyCache(KeyCacheTTL, MaxCachedKeys),
-		sessions: newSessions(cfg.SessionTTL, MaxSessions), maxImport: MaxImportBody, done: make(chan struct{})}, nil
+		sessions: newSessions(cfg.SessionTTL, MaxSessions), maxImport: MaxImportBody}, nil
 }
 
 // Start binds the listener and serves in the background until Shutdown.
@@ -149,51 +148,16 @@ func (s *Server) Start() error {
 	}
 	s.h = server.New(opts...)
 	s.routes()
-	go func() {
-		defer close(s.done)
-		if err := s.h.Run(); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("admin server stopped", "err", err)
-		}
-	}()
-	// Hertz marks itself running before its transport serves, and a Shutdown in between
-	// is lost (the transport then serves on, its goroutines outliving the server), so
-	// Start returns only once the server has answered a request.
-	deadline := time.Now().Add(5 * time.Second)
-	for !s.answers() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("admin listen %s: not serving after 5s", s.cfg.Addr)
-		}
-		time.Sleep(time.Millisecond)
+	var probeTLS *tls.Config
+	if s.cfg.TLS != nil {
+		probeTLS = ownCertificate(s.cfg.TLS)
+	}
+	done, err := hertzstart.Start(s.h, ln, "/healthz", probeTLS, func(err error) { s.log.Error("admin server stopped", "err", err) })
+	s.done = done
+	if err != nil {
+		return fmt.Errorf("admin listen %s: %w", s.cfg.Addr, err)
 	}
 	return nil
-}
-
-// answers reports whether the server answers GET /healthz (the probe is counted in the
-// HTTP metrics like any other).
-func (s *Server) answers() bool {
-	addr := s.ln.Addr().String()
-	if ta, ok := s.ln.Addr().(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
-		loopback := net.IPv6loopback
-		if ta.IP.To4() != nil {
-			loopback = net.IPv4(127, 0, 0, 1)
-		}
-		addr = net.JoinHostPort(loopback.String(), strconv.Itoa(ta.Port))
-	}
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(time.Second))
-	if s.cfg.TLS != nil {
-		conn = tls.Client(conn, ownCertificate(s.cfg.TLS))
-	}
-	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n"); err != nil {
-		return false
-	}
-	status := make([]byte, len("HTTP/1.1 200"))
-	_, err = io.ReadFull(conn, status)
-	return err == nil && string(status) == "HTTP/1.1 200"
 }
 
 // ownCertificate is the TLS configuration of a probe of this server's own listener: the

@@ -60,12 +60,12 @@ func TestMetrics(t *testing.T) {
 		httpRequests("POST", refresh, 200):                                                                  1,
 		httpRequests("POST", refresh, 429):                                                                  1,
 		httpRequests("POST", refresh, 403):                                                                  1,
-		httpRequests("GET", "/healthz", 200):                                                                1,
+		httpRequests("GET", "/healthz", 200):                                                                2, // Start's probe too
 		httpRequests("GET", "unmatched", 404):                                                               1,
 		httpRequests("DELETE", "method_not_allowed", 405):                                                   1,
 		httpRequests("other", "method_not_allowed", 405):                                                    1,
 		httpDurations("POST", refresh):                                                                      3,
-		httpDurations("GET", "/healthz"):                                                                    1,
+		httpDurations("GET", "/healthz"):                                                                    2,
 		httpDurations("GET", "unmatched"):                                                                   1,
 		httpDurations("DELETE", "method_not_allowed"):                                                       1,
 		httpDurations("other", "method_not_allowed"):                                                        1,
@@ -103,7 +103,7 @@ func TestMetricsShared(t *testing.T) {
 		}
 	}
 	metricstest.Want(t, reg, map[string]float64{
-		httpRequests("GET", "/healthz", 200): 2,
-		httpDurations("GET", "/healthz"):     2,
+		httpRequests("GET", "/healthz", 200): 4, // and each Start's probe
+		httpDurations("GET", "/healthz"):     4,
 	})
 }

@@ -2,20 +2,20 @@ package edge
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bangbang-im/bangbang/core-im/auth"
 	logicgen "github.com/bangbang-im/bangbang/gen/logic"
 	"github.com/bangbang-im/bangbang/internal/health"
+	"github.com/bangbang-im/bangbang/internal/hertzstart"
 	"github.com/bangbang-im/bangbang/marketing/idempotency"
 	"github.com/bangbang-im/bangbang/marketing/ratelimit"
 	"github.com/bangbang-im/bangbang/soap-clients/account"
@@ -98,8 +98,7 @@ type Server struct {
 	ready       *health.Readiness
 	ln          net.Listener
 	h           *server.Hertz
-	done        chan struct{}
-	runErr      error // set before done is closed
+	done        <-chan struct{} // closed when the server has stopped
 }
 
 // New builds the server; Start binds it. It does not own the clients and
@@ -131,7 +130,6 @@ func New(cfg Config, deps Deps) *Server {
 		housing: deps.Housing, recruitment: deps.Recruitment, account: deps.Account,
 		limiter: deps.Limiter, idem: deps.Idempotency, clicks: deps.Clicks, imNodes: deps.IMNodes,
 		log: logger, tp: deps.TracerProvider, prop: deps.Propagator, metrics: deps.Metrics, ready: deps.Ready,
-		done: make(chan struct{}),
 	}
 }
 
@@ -154,36 +152,13 @@ func (s *Server) Start() error {
 		server.WithRedirectTrailingSlash(false),
 	)
 	s.routes(s.h)
-	go func() {
-		defer close(s.done)
-		if err := s.h.Run(); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.runErr = err
-			s.log.Error("edge server stopped", "err", err)
-		}
-	}()
-	// Hertz marks itself running inside Run, on the goroutine above, and
-	// ignores a Shutdown that comes before: wait for it so that a Shutdown
-	// right after Start stops the server rather than leaving it serving.
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(startTimeout)
-	for !s.h.IsRunning() {
-		select {
-		case <-s.done:
-			if s.runErr == nil {
-				return fmt.Errorf("edge serve %s: stopped at start", s.cfg.Addr)
-			}
-			return fmt.Errorf("edge serve %s: %w", s.cfg.Addr, s.runErr)
-		case <-deadline:
-			return fmt.Errorf("edge serve %s: not running after %v", s.cfg.Addr, startTimeout)
-		case <-tick.C:
-		}
+	done, err := hertzstart.Start(s.h, ln, "/healthz", nil, func(err error) { s.log.Error("edge server stopped", "err", err) })
+	s.done = done
+	if err != nil {
+		return fmt.Errorf("edge serve %s: %w", s.cfg.Addr, err)
 	}
 	return nil
 }
-
-// startTimeout bounds how long Start waits for Hertz to serve.
-const startTimeout = 5 * time.Second
 
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
